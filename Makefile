@@ -1,0 +1,57 @@
+# homelab.immich — one entry point for people and CI. Everything runs from the checkout's .venv,
+# which `make setup` creates; the testbed builds its Go binaries into ~/.cache/homelab-immich.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+TESTBED := tests/testbed/testbed
+INVENTORY ?= inventories/local
+
+.PHONY: help setup demo test lint sanity unit molecule bench testbed-up testbed-down clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+# The stamp is keyed by requirements.txt, so an unchanged file costs nothing on the next run.
+$(VENV)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+setup: $(VENV)/.installed ## Create .venv with Ansible, the collections' Python dependencies and the test tools
+
+demo: setup testbed-up ## Start the testbed and converge site.yml against it
+	ansible-playbook site.yml -i $(INVENTORY)
+
+test: setup lint sanity unit molecule ## Everything CI runs: lint, sanity, unit tests, molecule
+
+lint: setup ## ansible-lint (production profile) and yamllint
+	yamllint --strict .
+	ansible-lint
+
+sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/homelab/immich
+	tests/sanity/run.sh
+
+unit: setup ## pytest: module_utils, modules and emulators
+	pytest
+
+molecule: setup ## molecule test: testbed up, converge, idempotence, verify, testbed down
+	molecule test -s default
+
+bench: setup ## Time a cold converge, a no-op re-run and a --check run against the kubectl floor
+	$(BIN)/python tests/bench/run.py
+
+testbed-up: setup ## Build (first time) and start the local control plane and emulators
+	$(TESTBED) up
+
+testbed-down: ## Stop the testbed and remove its runtime files (the build cache stays)
+	$(TESTBED) down
+
+clean: testbed-down ## Remove the venv and test output (the build cache in ~/.cache/homelab-immich stays)
+	rm -rf $(VENV) tests/output .pytest_cache
