@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# usage: build.sh [etcd|kwok|helm|kubernetes|manifests ...]
 # Builds (or reuses) every binary and upstream manifest the testbed needs, from Go modules only.
 # Everything lands under $HOMELAB_IMMICH_CACHE (default ~/.cache/homelab-immich), keyed by version,
 # so a warm run only checks that the files exist. Prints one progress line per component.
@@ -79,7 +80,7 @@ go_install() {
 }
 
 # Copies files out of a downloaded Go module into the manifest cache.
-fetch_module_files() {
+  fetch_module_files() {
   local name=$1 module=$2 version=$3; shift 3
   local dest=$CACHE/manifests/$name-$version
   local log="$CACHE/logs/$name-$version.log"
@@ -100,18 +101,32 @@ fetch_module_files() {
   done_component "$name" "$version"
 }
 
+component() {
+  case $1 in
+    etcd) build_etcd ;;
+    kwok) go_install kwok "$KWOK_VERSION" "$CACHE/bin/kwok-$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl ;;
+    helm) go_install helm "$HELM_VERSION" "$CACHE/bin/helm-$HELM_VERSION" helm.sh/helm/v3/cmd/helm ;;
+    kubernetes) build_kubernetes ;;
+    manifests) fetch_manifests ;;
+    *) die "unknown component '$1' (etcd, kwok, helm, kubernetes, manifests)" ;;
+  esac
+}
+
+fetch_manifests() {
+  fetch_module_files cnpg github.com/cloudnative-pg/cloudnative-pg "$CNPG_VERSION" "releases/cnpg-${CNPG_VERSION#v}.yaml"
+  fetch_module_files barman-cloud github.com/cloudnative-pg/plugin-barman-cloud "$BARMAN_PLUGIN_VERSION" manifest.yaml config/crd/bases
+  fetch_module_files cert-manager github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION" deploy/crds
+  fetch_module_files gateway-api sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION" config/crd/standard
+  fetch_module_files external-secrets github.com/external-secrets/external-secrets "$EXTERNAL_SECRETS_VERSION" \
+    config/crds/bases/external-secrets.io_externalsecrets.yaml \
+    config/crds/bases/external-secrets.io_secretstores.yaml \
+    config/crds/bases/external-secrets.io_clustersecretstores.yaml
+  fetch_module_files cilium github.com/cilium/cilium "$CILIUM_VERSION" pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml
+  fetch_module_files kwok-stages sigs.k8s.io/kwok "$KWOK_VERSION" kustomize/stage
+}
+
 mkdir -p "$CACHE/logs" "$CACHE/bin" "$CACHE/manifests"
-build_etcd
-go_install kwok "$KWOK_VERSION" "$CACHE/bin/kwok-$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
-go_install helm "$HELM_VERSION" "$CACHE/bin/helm-$HELM_VERSION" helm.sh/helm/v3/cmd/helm
-build_kubernetes
-fetch_module_files cnpg github.com/cloudnative-pg/cloudnative-pg "$CNPG_VERSION" "releases/cnpg-${CNPG_VERSION#v}.yaml"
-fetch_module_files barman-cloud github.com/cloudnative-pg/plugin-barman-cloud "$BARMAN_PLUGIN_VERSION" manifest.yaml config/crd/bases
-fetch_module_files cert-manager github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION" deploy/crds
-fetch_module_files gateway-api sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION" config/crd/standard
-fetch_module_files external-secrets github.com/external-secrets/external-secrets "$EXTERNAL_SECRETS_VERSION" \
-  config/crds/bases/external-secrets.io_externalsecrets.yaml \
-  config/crds/bases/external-secrets.io_secretstores.yaml \
-  config/crds/bases/external-secrets.io_clustersecretstores.yaml
-fetch_module_files cilium github.com/cilium/cilium "$CILIUM_VERSION" pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml
-fetch_module_files kwok-stages sigs.k8s.io/kwok "$KWOK_VERSION" kustomize/stage
+# With no argument, everything; otherwise only the named components (e.g. `build.sh helm`).
+for c in "${@:-etcd kwok helm kubernetes manifests}"; do
+  for c1 in $c; do component "$c1"; done
+done
