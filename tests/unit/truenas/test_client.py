@@ -1,0 +1,163 @@
+"""module_utils/truenas.py against the emulator: versions, auth, transport failures, TLS, jobs."""
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
+    TrueNASAuthError, TrueNASClient, TrueNASConnectionError, TrueNASError, TrueNASTimeout, TrueNASUnsupportedVersion,
+    parse_version,
+)
+
+from .conftest import API_KEY
+
+
+def client_for(emulator, **kwargs):
+    kwargs.setdefault('timeout', 15)  # generous: the machine is shared, and only the timeout tests need short ones
+    return TrueNASClient('127.0.0.1', kwargs.pop('api_key', API_KEY), scheme=emulator.scheme, port=emulator.port, **kwargs)
+
+
+@pytest.mark.parametrize('version,expected,control', [
+    ('25.04', (25, 4, 2), False),
+    ('25.10', (25, 10, 1), True),
+    ('26.04', (26, 4, 0), True),
+])
+def test_connects_and_detects_release(make_emulator, version, expected, control):
+    emulator = make_emulator(version)
+    with client_for(emulator) as client:
+        assert client.version == expected
+        assert client.has_service_control is control
+        assert client.call('sharing.nfs.query') == []
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('TrueNAS-SCALE-25.04.2', (25, 4, 2)), ('TrueNAS-25.10.1', (25, 10, 1)), ('26.04.0', (26, 4, 0)),
+    ('TrueNAS-SCALE-24.10.2.1', (24, 10, 2)), ('TrueNAS-25.10-MASTER-20250601', (25, 10, 0)), ('nonsense', None),
+])
+def test_parse_version(text, expected):
+    assert parse_version(text) == expected
+
+
+def test_release_without_jsonrpc_api_fails_clearly(make_emulator):
+    emulator = make_emulator('24.10')  # answers 404 at /api/current, like a real 24.10
+    with pytest.raises(TrueNASUnsupportedVersion, match=r'HTTP 404 .*from TrueNAS 25\.04 on'):
+        client_for(emulator).connect()
+
+
+def test_release_older_than_25_04_reported_by_system_version_fails(make_emulator):
+    emulator = make_emulator('25.04')
+    emulator.release.system_version = 'TrueNAS-SCALE-24.10.2'
+    with pytest.raises(TrueNASUnsupportedVersion, match=r'runs 24\.10\.2 .*needs TrueNAS 25\.04 or later'):
+        client_for(emulator).connect()
+
+
+def test_wrong_api_key_fails_without_leaking_it(emulator):
+    wrong = '1-wrong-key-never-printed'
+    with pytest.raises(TrueNASAuthError) as caught:
+        client_for(emulator, api_key=wrong).connect()
+    assert 'rejected the API key' in str(caught.value)
+    assert wrong not in str(caught.value) and wrong not in repr(caught.value.as_dict())
+    assert emulator.log()[0]['params'] == ['********']
+
+
+def test_plain_ws_to_a_remote_nas_is_refused_before_connecting():
+    with pytest.raises(TrueNASConnectionError, match='revokes API keys'):
+        TrueNASClient('192.168.10.133', API_KEY, scheme='ws', timeout=1).connect()
+
+
+def test_connection_refused_names_the_host():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TrueNASConnectionError, match=r'cannot connect to ws://127\.0\.0\.1:%d' % port):
+        TrueNASClient('127.0.0.1', API_KEY, scheme='ws', port=port, timeout=2).connect()
+
+
+def test_silent_host_times_out_with_a_clear_message():
+    with socket.socket() as silent:  # accepts TCP, never answers the WebSocket handshake
+        silent.bind(('127.0.0.1', 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(TrueNASTimeout, match=r'timed out after 1s connecting to ws://127\.0\.0\.1'):
+            TrueNASClient('127.0.0.1', API_KEY, scheme='ws', port=port, timeout=1).connect()
+        assert time.monotonic() - started < 5
+
+
+def test_slow_answer_times_out(emulator):
+    emulator.faults.set({'delay': [{'method': 'sharing.nfs.query', 'seconds': 2}]})
+    with client_for(emulator, timeout=0.5) as client:
+        with pytest.raises(TrueNASTimeout, match=r'sharing\.nfs\.query: no answer from 127\.0\.0\.1 within 0\.5s'):
+            client.call('sharing.nfs.query')
+
+
+def test_dropped_connection_mid_call_is_a_clear_error(emulator):
+    emulator.faults.set({'drop': [{'method': 'sharing.nfs.create', 'apply': True}]})
+    with client_for(emulator) as client:
+        with pytest.raises(TrueNASConnectionError, match='closed before the answer arrived.*may or may not have been applied'):
+            client.call('sharing.nfs.create', {'path': '/mnt/BigTank/photos/All'})
+    assert [entry['error'] for entry in emulator.writes()] == ['dropped']
+
+
+def test_validation_error_carries_truenas_message_and_extra(emulator):
+    with client_for(emulator) as client:
+        with pytest.raises(TrueNASError) as caught:
+            client.call('sharing.nfs.create', {'path': '/mnt/BigTank/photos/All', 'maproot_group': 'wheel'})
+    error = caught.value
+    assert error.code == -32602 and error.errname == 'EINVAL'
+    assert error.extra == [['sharingnfs_create.maproot_user', 'This field is required when map group is specified', 22]]
+    assert str(error) == ('sharing.nfs.create: [EINVAL] sharingnfs_create.maproot_user: '
+                          'This field is required when map group is specified')
+
+
+def test_failed_job_raises_with_the_job_error(make_emulator):
+    emulator = make_emulator('25.10')
+    emulator.api.service_start_fails = True
+    with client_for(emulator) as client:
+        with pytest.raises(TrueNASError, match=r'service\.control: \[EFAULT\] Service not running after start'):
+            client.control_service('START', 'nfs')
+
+
+def test_tls_is_verified_by_default(make_emulator, tls_files):
+    cert, key = tls_files
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    emulator = make_emulator('25.10', ssl_context=context)
+    with pytest.raises(TrueNASConnectionError, match='TLS certificate of 127.0.0.1 could not be verified'):
+        client_for(emulator).connect()
+    with client_for(emulator, ca_path=cert) as client:
+        assert client.version == (25, 10, 1)
+    with client_for(emulator, validate_certs=False) as client:
+        assert client.call('core.ping') == 'pong'
+
+
+def test_unauthenticated_calls_get_truenas_error(emulator):
+    # The emulator, like middlewared, refuses calls before login with ENOTAUTHENTICATED.
+    client = client_for(emulator)
+    client._ws = client._open()
+    try:
+        with pytest.raises(TrueNASError) as caught:
+            client.call('sharing.nfs.query')
+        assert caught.value.errname == 'ENOTAUTHENTICATED' and caught.value.code == -32001
+    finally:
+        client.close()
+
+
+def test_concurrent_clients_share_one_emulator(emulator):
+    errors = []
+
+    def work():
+        try:
+            with client_for(emulator) as client:
+                client.call('nfs.config')
+        except TrueNASError as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors

@@ -1,0 +1,97 @@
+"""The emulator itself: CLI, persistence, request log masking, test-only namespace, release differences."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.emulators.truenas import start_emulator
+
+from .conftest import API_KEY
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def rpc(url, method, *params, login=None):
+    with connect(url) as ws:
+        if login:
+            ws.send(json.dumps({'jsonrpc': '2.0', 'id': 0, 'method': 'auth.login_with_api_key', 'params': [login]}))
+            assert json.loads(ws.recv())['result'] is True
+        ws.send(json.dumps({'jsonrpc': '2.0', 'id': 1, 'method': method, 'params': list(params)}))
+        return json.loads(ws.recv())
+
+
+def test_cli_serves_until_sigterm_and_persists_state(tmp_path):
+    state = tmp_path / 'nas.json'
+    command = [sys.executable, '-m', 'tests.emulators.truenas', '--port', '0', '--version', '26.04',
+               '--api-key', API_KEY, '--state', str(state)]
+    for run in range(2):
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            line = process.stdout.readline()
+            assert line.startswith('truenas-emulator ready url=ws://127.0.0.1:') and 'TrueNAS-26.04.0' in line
+            url = line.split('url=')[1].split()[0]
+            if run == 0:
+                created = rpc(url, 'sharing.nfs.create', {'path': '/mnt/BigTank/photos/All'}, login=API_KEY)
+                assert created['result']['id'] == 1
+            else:  # the share survived the restart
+                assert [s['path'] for s in rpc(url, 'emulator.state')['result']['shares']] == ['/mnt/BigTank/photos/All']
+                assert rpc(url, 'service.start', 'nfs', login=API_KEY)['error']['code'] == -32601  # gone in 26.04
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+            process.stdout.close()
+
+
+def test_log_masks_secrets_and_flags_writes():
+    emulator = start_emulator(api_key=API_KEY)
+    try:
+        rpc(emulator.url, 'sharing.nfs.query', login=API_KEY)
+        log = rpc(emulator.url, 'emulator.requests')['result']  # readable by other processes too
+        assert [(e['method'], e['params'], e['write']) for e in log] == [
+            ('auth.login_with_api_key', ['********'], False), ('sharing.nfs.query', [], False)]
+        assert API_KEY not in json.dumps(log)
+    finally:
+        emulator.stop()
+
+
+def test_faults_via_test_namespace():
+    emulator = start_emulator(api_key=API_KEY)
+    try:
+        rpc(emulator.url, 'emulator.faults', {'fail': [{'method': 'nfs.config', 'errno': 5, 'message': 'disk on fire'}]})
+        error = rpc(emulator.url, 'nfs.config', login=API_KEY)['error']
+        assert error['code'] == -32001 and error['data']['reason'] == '[EIO] disk on fire'
+        assert 'result' in rpc(emulator.url, 'nfs.config', login=API_KEY)  # count was 1
+    finally:
+        emulator.stop()
+
+
+@pytest.mark.parametrize('version,control,start', [('25.04', False, True), ('25.10', True, True), ('26.04', True, False)])
+def test_service_methods_per_release(version, control, start):
+    emulator = start_emulator(version=version, api_key=API_KEY)
+    try:
+        answer = rpc(emulator.url, 'service.control', 'START', 'nfs', {}, login=API_KEY)
+        assert ('result' in answer) is control  # a job id
+        answer = rpc(emulator.url, 'service.start', 'nfs', {}, login=API_KEY)
+        assert ('result' in answer) is start
+    finally:
+        emulator.stop()
+
+
+def test_export_conflict_on_same_path_and_network():
+    emulator = start_emulator(api_key=API_KEY)
+    try:
+        share = {'path': '/mnt/BigTank/photos/All', 'networks': ['192.168.10.0/24']}
+        assert 'result' in rpc(emulator.url, 'sharing.nfs.create', share, login=API_KEY)
+        error = rpc(emulator.url, 'sharing.nfs.create', share, login=API_KEY)['error']
+        assert error['code'] == -32602
+        assert ['sharingnfs_create.networks',
+                'ERROR - Another NFS share already exports /mnt/BigTank/photos/All for network 192.168.10.0/24',
+                22] in error['data']['extra']
+        other_client = {'path': '/mnt/BigTank/photos/All', 'hosts': ['10.9.9.9'], 'networks': []}
+        assert 'result' in rpc(emulator.url, 'sharing.nfs.create', other_client, login=API_KEY)  # no overlap: fine
+    finally:
+        emulator.stop()
