@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
 INVENTORY ?= inventories/local
 
-.PHONY: help setup demo test lint sanity unit molecule bench testbed-up testbed-down clean
+.PHONY: help setup demo test lint sanity unit molecule reliability bench testbed-up testbed-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ setup: $(VENV)/.installed ## Create .venv with Ansible, the collections' Python 
 demo: setup testbed-up ## Start the testbed and converge site.yml against it
 	ansible-playbook site.yml -i $(INVENTORY)
 
-test: setup lint sanity unit molecule ## Everything CI runs: lint, sanity, unit tests, molecule
+test: setup lint sanity unit molecule reliability ## Everything CI runs: lint, sanity, unit tests, molecule, reliability
 
 lint: setup ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -43,6 +43,9 @@ unit: setup ## pytest: module_utils, modules and emulators
 
 molecule: setup ## molecule test: testbed up, converge, idempotence, verify, testbed down
 	molecule test -s default
+
+reliability: setup ## Faults, secrets in -vvv output, bad inputs, data safety (own testbed instance)
+	pytest -c tests/reliability/pytest.ini tests/reliability
 
 bench: setup ## Time a cold converge, a no-op re-run and a --check run against the kubectl floor
 	$(BIN)/python tests/bench/run.py

@@ -13,7 +13,7 @@ module: truenas_nfs_config
 short_description: Set the NFS server configuration of a TrueNAS 25.04+ system
 version_added: 0.1.0
 author:
-  - homelab.immich developers
+  - homelab.immich developers (@homelab)
 description:
   - Reads C(nfs.config) and sends C(nfs.update) with only the options given that differ.
     Options left unset are neither compared nor changed.

@@ -13,7 +13,7 @@ module: truenas_nfs_info
 short_description: Read what an NFS export of a TrueNAS 25.04+ system depends on
 version_added: 0.1.0
 author:
-  - homelab.immich developers
+  - homelab.immich developers (@homelab)
 description:
   - Read-only. Reports the release, where a path lives (pool, dataset, file type), the NFS shares of
     that path, the NFS service and the NFS server configuration.

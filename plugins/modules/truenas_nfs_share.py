@@ -13,7 +13,7 @@ module: truenas_nfs_share
 short_description: Manage one NFS share (export) of a TrueNAS 25.04+ system
 version_added: 0.1.0
 author:
-  - homelab.immich developers
+  - homelab.immich developers (@homelab)
 description:
   - Creates, updates or removes the NFS share of O(path) through the TrueNAS JSON-RPC API
     (C(sharing.nfs.query), C(.create), C(.update), C(.delete)).

@@ -13,7 +13,7 @@ module: truenas_service
 short_description: Ensure a TrueNAS 25.04+ service is enabled at boot and running or stopped
 version_added: 0.1.0
 author:
-  - homelab.immich developers
+  - homelab.immich developers (@homelab)
 description:
   - Reads the service with C(service.query), sets its start-at-boot flag with C(service.update)
     and starts or stops it.

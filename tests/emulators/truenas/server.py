@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def mask_params(method, params):
     """Request-log copy of ``params`` with credentials replaced by a mask."""
     if method.startswith('auth.login'):
-        return [MASK for _ in params]
+        return [MASK for dummy in params]
 
     def mask(value):
         if isinstance(value, dict):

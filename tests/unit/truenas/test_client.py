@@ -155,7 +155,7 @@ def test_concurrent_clients_share_one_emulator(emulator):
         except TrueNASError as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work) for dummy in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

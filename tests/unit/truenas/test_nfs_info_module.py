@@ -14,7 +14,7 @@ from .conftest import connection_args, run_module
     ('/mnt/scratch/photos', True, 'DIRECTORY', False, None),
 ])
 def test_path_info(emulator, path, exists, kind, in_pool, dataset):
-    result, _ = run_module(truenas_nfs_info, dict(connection_args(emulator), path=path))
+    result, dummy = run_module(truenas_nfs_info, dict(connection_args(emulator), path=path))
     info = result['path']
     assert (info['exists'], info['type'], info['in_pool']) == (exists, kind, in_pool)
     assert (info['dataset'] or {}).get('id') == dataset
@@ -24,6 +24,6 @@ def test_path_info(emulator, path, exists, kind, in_pool, dataset):
 
 
 def test_explicit_dataset_that_does_not_hold_the_path(emulator):
-    result, _ = run_module(truenas_nfs_info, dict(connection_args(emulator), path='/mnt/BigTank/photos/All',
+    result, dummy = run_module(truenas_nfs_info, dict(connection_args(emulator), path='/mnt/BigTank/photos/All',
                                                   dataset='BigTank/videos'))
     assert result['path']['dataset'] is None

@@ -18,7 +18,7 @@ def share_args(emulator, **options):
 
 
 def test_create_then_rerun_writes_nothing(emulator):
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, networks=['192.168.10.77/24', '10.1.0.0/16']))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, networks=['192.168.10.77/24', '10.1.0.0/16']))
     assert result['changed'] is True
     assert result['share']['ro'] is True and result['share']['enabled'] is True
     assert result['share']['networks'] == ['10.1.0.0/16', '192.168.10.0/24']
@@ -27,7 +27,7 @@ def test_create_then_rerun_writes_nothing(emulator):
 
     emulator.reset_log()
     # same intent, other spelling and order: no write
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, networks=['192.168.10.0/24', '10.1.2.3/16']))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, networks=['192.168.10.0/24', '10.1.2.3/16']))
     assert result['changed'] is False
     assert emulator.writes() == []
 
@@ -35,7 +35,7 @@ def test_create_then_rerun_writes_nothing(emulator):
 def test_update_sends_only_what_differs(emulator):
     run_module(truenas_nfs_share, share_args(emulator))
     emulator.reset_log()
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, comment='changed', hosts=['immich-node1.lan']))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, comment='changed', hosts=['immich-node1.lan']))
     assert result['changed'] is True
     writes = emulator.writes()
     assert [w['method'] for w in writes] == ['sharing.nfs.update']
@@ -44,14 +44,14 @@ def test_update_sends_only_what_differs(emulator):
 
 
 def test_check_mode_changes_nothing_and_diff_shows_the_change(emulator):
-    result, _ = run_module(truenas_nfs_share, share_args(emulator), check_mode=True, diff=True)
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator), check_mode=True, diff=True)
     assert result['changed'] is True
     assert result['diff']['before'] == {}
     assert result['diff']['after']['networks'] == ['192.168.10.0/24'] and result['diff']['after']['ro'] is True
     assert emulator.writes() == [] and emulator.state.data['shares'] == []
 
     run_module(truenas_nfs_share, share_args(emulator))
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, ro=False), check_mode=True, diff=True)
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, ro=False), check_mode=True, diff=True)
     assert result['changed'] is True
     assert (result['diff']['before']['ro'], result['diff']['after']['ro']) == (True, False)
     assert emulator.state.data['shares'][0]['ro'] is True
@@ -59,11 +59,11 @@ def test_check_mode_changes_nothing_and_diff_shows_the_change(emulator):
 
 def test_absent_removes_and_is_idempotent(emulator):
     run_module(truenas_nfs_share, share_args(emulator))
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, state='absent'), diff=True)
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, state='absent'), diff=True)
     assert result['changed'] is True and result['diff']['after'] == {}
     assert emulator.state.data['shares'] == []
     emulator.reset_log()
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, state='absent'))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, state='absent'))
     assert result['changed'] is False and emulator.writes() == []
 
 
@@ -81,7 +81,7 @@ def test_absent_removes_and_is_idempotent(emulator):
     ({'maproot_group': 'wheel', 'maproot_user': ''}, 'maproot_group needs maproot_user'),
 ])
 def test_bad_input_fails_before_any_call(emulator, options, message):
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, **options))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, **options))
     assert result['failed'] is True
     assert re.search(message, result['msg']), result['msg']
     assert emulator.log() == []  # not even a login
@@ -93,7 +93,7 @@ def test_bad_input_fails_before_any_call(emulator, options, message):
     ('/mnt/BigTank/photos/missing', r'filesystem\.stat: \[ENOENT\] Path /mnt/BigTank/photos/missing not found'),
 ])
 def test_bad_path_fails_after_reads_without_writing(emulator, path, message):
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, path=path))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, path=path))
     assert result['failed'] is True
     assert re.search(message, result['msg']), result['msg']
     assert emulator.writes() == []
@@ -101,7 +101,7 @@ def test_bad_path_fails_after_reads_without_writing(emulator, path, message):
 
 def test_truenas_validation_message_is_passed_through(emulator):
     run_module(truenas_nfs_config, dict(connection_args(emulator), protocols=['NFSV3']))
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, security=['KRB5P']))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, security=['KRB5P']))
     assert result['failed'] is True
     assert result['msg'] == ('sharing.nfs.create: [EINVAL] sharingnfs_create.security: '
                              'The following security flavor(s) require NFSv4 to be enabled: KRB5P.')
@@ -110,7 +110,7 @@ def test_truenas_validation_message_is_passed_through(emulator):
 
 
 def test_unknown_map_user_is_truenas_error(emulator):
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, mapall_user='immich'))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, mapall_user='immich'))
     assert result['failed'] is True and 'User not found: immich' in result['msg']
 
 
@@ -121,7 +121,7 @@ def test_two_shares_of_one_path_are_refused(emulator):
         dict(id=2, path=PATH, aliases=[], comment='', networks=['10.0.1.0/24'], hosts=[], ro=True, maproot_user=None,
              maproot_group=None, mapall_user=None, mapall_group=None, security=[], enabled=True, expose_snapshots=False),
     ]
-    result, _ = run_module(truenas_nfs_share, share_args(emulator))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator))
     assert result['failed'] is True and '2 NFS shares export %s (ids 1, 2)' % PATH in result['msg']
     assert emulator.writes() == []
 
@@ -139,7 +139,7 @@ def test_api_key_from_environment(emulator, monkeypatch):
     monkeypatch.setenv('TRUENAS_API_KEY', API_KEY)
     args = share_args(emulator)
     del args['api_key']
-    result, _ = run_module(truenas_nfs_share, args)
+    result, dummy = run_module(truenas_nfs_share, args)
     assert result['changed'] is True
 
 
@@ -153,10 +153,10 @@ def test_share_lifecycle_on_other_releases(make_emulator, version):
 def test_empty_mapping_clears_and_compares_equal_to_none(emulator):
     run_module(truenas_nfs_share, share_args(emulator, maproot_user='root', maproot_group='wheel'))
     assert emulator.state.data['shares'][0]['maproot_user'] == 'root'
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, maproot_user='', maproot_group='', mapall_user='',
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, maproot_user='', maproot_group='', mapall_user='',
                                                          mapall_group=''))
     assert result['changed'] is True
     assert emulator.state.data['shares'][0]['maproot_user'] is None
     emulator.reset_log()
-    result, _ = run_module(truenas_nfs_share, share_args(emulator, maproot_user='', mapall_user=''))
+    result, dummy = run_module(truenas_nfs_share, share_args(emulator, maproot_user='', mapall_user=''))
     assert result['changed'] is False and emulator.writes() == []

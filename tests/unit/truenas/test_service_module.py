@@ -20,7 +20,7 @@ def service_args(emulator, **options):
 ])
 def test_starts_with_the_api_of_the_release(make_emulator, version, start_method):
     emulator = make_emulator(version)
-    result, _ = run_module(truenas_service, service_args(emulator), diff=True)
+    result, dummy = run_module(truenas_service, service_args(emulator), diff=True)
     assert result['changed'] is True
     assert result['service']['state'] == 'RUNNING' and result['service']['enable'] is True
     assert result['diff'] == {'before': {'enable': False, 'state': 'STOPPED'}, 'after': {'enable': True, 'state': 'RUNNING'}}
@@ -31,12 +31,12 @@ def test_starts_with_the_api_of_the_release(make_emulator, version, start_method
         assert any(entry['method'] == 'core.get_jobs' for entry in emulator.log())
 
     emulator.reset_log()
-    result, _ = run_module(truenas_service, service_args(emulator))
+    result, dummy = run_module(truenas_service, service_args(emulator))
     assert result['changed'] is False and emulator.writes() == []
 
 
 def test_check_mode_writes_nothing(emulator):
-    result, _ = run_module(truenas_service, service_args(emulator), check_mode=True)
+    result, dummy = run_module(truenas_service, service_args(emulator), check_mode=True)
     assert result['changed'] is True and result['service']['state'] == 'RUNNING'
     assert emulator.writes() == []
     assert emulator.state.data['services'][0]['state'] == 'STOPPED'
@@ -44,7 +44,7 @@ def test_check_mode_writes_nothing(emulator):
 
 def test_stop(emulator):
     run_module(truenas_service, service_args(emulator))
-    result, _ = run_module(truenas_service, service_args(emulator, state='stopped', enabled=None))
+    result, dummy = run_module(truenas_service, service_args(emulator, state='stopped', enabled=None))
     assert result['changed'] is True and result['service']['state'] == 'STOPPED' and result['service']['enable'] is True
 
 
@@ -52,13 +52,13 @@ def test_stop(emulator):
 def test_start_failure_reports_truenas_message(make_emulator, version):
     emulator = make_emulator(version)
     emulator.api.service_start_fails = True
-    result, _ = run_module(truenas_service, service_args(emulator, enabled=None))
+    result, dummy = run_module(truenas_service, service_args(emulator, enabled=None))
     assert result['failed'] is True
     assert 'Service not running after start' in result['msg']
 
 
 def test_unknown_service(emulator):
-    result, _ = run_module(truenas_service, service_args(emulator, service='nfsd'))
+    result, dummy = run_module(truenas_service, service_args(emulator, service='nfsd'))
     assert result['failed'] is True
     assert result['msg'] == "TrueNAS has no service named 'nfsd' (known: cifs, nfs, ssh)"
     assert emulator.writes() == []
