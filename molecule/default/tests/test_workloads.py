@@ -14,8 +14,7 @@ import re
 import pytest
 import yaml
 
-kubernetes = pytest.importorskip('kubernetes')
-from kubernetes import client, config, dynamic  # noqa: E402  (after the importorskip)
+from kubernetes import client, config, dynamic
 
 ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY') or os.path.abspath(
     os.path.join(os.path.dirname(__file__), '..', '..', '..'))
@@ -52,7 +51,7 @@ def _kubeconfig():
 def api():
     path = _kubeconfig()
     if not os.path.exists(path):
-        pytest.skip('no kubeconfig at %s (is the testbed up?)' % path)
+        pytest.fail('no kubeconfig at %s (is the testbed up?)' % path)
     return config.new_client_from_config(config_file=path)
 
 
