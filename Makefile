@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
 INVENTORY ?= inventories/local
 
-.PHONY: help setup demo test lint sanity unit molecule reliability bench testbed-up testbed-down clean
+.PHONY: help setup demo test lint sanity unit roles molecule reliability bench testbed-up testbed-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ setup: $(VENV)/.installed ## Create .venv with Ansible, the collections' Python 
 demo: setup testbed-up ## Start the testbed and converge site.yml against it
 	ansible-playbook site.yml -i $(INVENTORY)
 
-test: setup lint sanity unit molecule reliability ## Everything CI runs: lint, sanity, unit tests, molecule, reliability
+test: setup lint sanity unit roles molecule reliability ## Everything CI runs: lint, sanity, unit, role, molecule and reliability tests
 
 lint: setup ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
@@ -40,6 +40,11 @@ sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/h
 
 unit: setup ## pytest: module_utils, modules and emulators
 	pytest
+
+roles: setup ## Per-role input and data-safety tests against a converged testbed
+	$(TESTBED) up
+	ansible-playbook site.yml -i $(INVENTORY)
+	pytest -p no:cacheprovider tests/roles
 
 molecule: setup ## molecule test: testbed up, converge, idempotence, verify, testbed down
 	molecule test -s default

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTBED = os.path.join(ROOT, 'tests', 'testbed', 'testbed')
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK = """---
@@ -54,7 +54,7 @@ def _testbed_env():
 def testbed():
     env = _testbed_env()
     if not env:
-        pytest.skip('the testbed is not running (make testbed-up)')
+        pytest.fail('the testbed is not running (make testbed-up)')
     kubernetes = pytest.importorskip('kubernetes')
     api = kubernetes.config.new_client_from_config(config_file=env['KUBECONFIG'])
     return env, kubernetes, api

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTBED = os.path.join(ROOT, 'tests', 'testbed', 'testbed')
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK = """---
@@ -61,7 +61,7 @@ def _testbed_env():
 def testbed():
     env = _testbed_env()
     if not env:
-        pytest.skip('the testbed is not running (make testbed-up)')
+        pytest.fail('the testbed is not running (make testbed-up)')
     kubernetes = pytest.importorskip('kubernetes')
     from kubernetes.dynamic import DynamicClient  # noqa: PLC0415
     api = DynamicClient(kubernetes.config.new_client_from_config(config_file=env['KUBECONFIG']))
@@ -158,7 +158,7 @@ def test_csi_baseline_passes(testbed, tmp_path):
     names = _names(uuid.uuid4().hex[:8])
     _, api = testbed
     if _get(api, 'v1', 'Namespace', 'immich') is None:
-        pytest.skip('the testbed is not converged (namespace immich is missing)')
+        pytest.fail('the testbed is not converged (namespace immich is missing)')
     rc, out = _run(testbed, tmp_path, 'csi_driver_nfs', _csi_vars(names, homelab_immich_namespace='immich'), check=True)
     assert rc == 0, out[-3000:]
     _assert_nothing_created(api, names)
@@ -180,7 +180,7 @@ def test_database_baseline_passes(testbed, tmp_path, method):
     names = _names(uuid.uuid4().hex[:8])
     _, api = testbed
     if _get(api, 'v1', 'Namespace', 'immich') is None:
-        pytest.skip('the testbed is not converged (namespace immich is missing)')
+        pytest.fail('the testbed is not converged (namespace immich is missing)')
     extra = _db_vars(names, homelab_immich_namespace='immich', immich_database_cluster_name=names['ns'],
                      immich_database_owner_secret_name=names['ns'] + '-owner',
                      immich_database_s3_secret_name=names['ns'] + '-s3',
@@ -219,7 +219,7 @@ def converged(testbed):
     cluster = _cluster(api)
     pv = _get(api, 'v1', 'PersistentVolume', 'immich-photos')
     if cluster is None or pv is None:
-        pytest.skip('the testbed is not converged (Cluster immich/immich-database or PV immich-photos missing)')
+        pytest.fail('the testbed is not converged (Cluster immich/immich-database or PV immich-photos missing)')
     return cluster, pv
 
 
@@ -263,7 +263,7 @@ def test_external_secret_source(testbed, tmp_path):
     objects are checked. A missing store fails first, naming the variable."""
     _, api = testbed
     if _get(api, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'clusters.postgresql.cnpg.io') is None:
-        pytest.skip('the CloudNativePG CRDs are not installed (run the cnpg_operator role)')
+        pytest.fail('the CloudNativePG CRDs are not installed (run the cnpg_operator role)')
     names = _names(uuid.uuid4().hex[:8])
     store = names['ns'] + '-store'
     extra = _db_vars(names,

@@ -1,0 +1,152 @@
+"""The bad-input catalogue across roles and modules: one table, each case failing before any change.
+
+Each case runs against the converged deployment (where a bad value would otherwise lead to a change) and
+asserts: the run fails (rc != 0), the failure message names the variable or module option (the text of the
+failed results, not loop labels of checks that passed), and nothing was written
+(Kubernetes: the signatures of every object labelled managed-by homelab.immich and the apiserver's write
+counters; the Immich and TrueNAS emulators' write logs).
+
+Role cases run `site.yml --tags <role> -e @vars`; module cases run the module ad hoc
+(`ansible localhost -m ... -a <json>`) with working connection settings from the inventory, so only the
+bad option can make them fail. The per-role input tests of tests/roles go deeper into each role.
+"""
+import json
+
+import pytest
+
+from tests.reliability.harness import MANAGED_BY, WriteWatch
+
+# (id, target, bad input, name that must appear in the failure message; a name ending in '_' stands for the
+# variable family a message may name as a whole, e.g. "truenas_nfs_export_mapall_*")
+#   target "role:<tag>"  -> site.yml --tags <tag> with the bad input as extra vars
+#   target "module:<fq>" -> the module ad hoc with the bad input over working connection options
+CASES = [
+    # truenas_nfs_export
+    ('nfs-relative-path', 'role:truenas_nfs_export', {'truenas_nfs_export_path': 'BigTank/photos/All'}, 'truenas_nfs_export_path'),
+    ('nfs-path-outside-mnt', 'role:truenas_nfs_export', {'truenas_nfs_export_path': '/srv/photos/All'}, 'truenas_nfs_export_path'),
+    ('nfs-path-not-in-a-pool', 'role:truenas_nfs_export', {'truenas_nfs_export_path': '/mnt/NoSuchPool/photos',
+                                                           'truenas_nfs_export_dataset': ''}, 'truenas_nfs_export_path'),
+    ('nfs-unknown-security', 'role:truenas_nfs_export', {'truenas_nfs_export_security': ['KRB9']}, 'truenas_nfs_export_security'),
+    ('nfs-invalid-cidr', 'role:truenas_nfs_export', {'truenas_nfs_export_networks': ['192.168.10.300/24']}, 'truenas_nfs_export_networks'),
+    ('nfs-everyone-cidr', 'role:truenas_nfs_export', {'truenas_nfs_export_networks': ['0.0.0.0/0']}, 'truenas_nfs_export_networks'),
+    ('nfs-maproot-and-mapall', 'role:truenas_nfs_export', {'truenas_nfs_export_maproot_user': 'root',
+                                                           'truenas_nfs_export_mapall_user': 'nobody'}, 'truenas_nfs_export_mapall_'),
+    ('nfs-group-without-user', 'role:truenas_nfs_export', {'truenas_nfs_export_mapall_group': 'nogroup'}, 'truenas_nfs_export_mapall_group'),
+    ('nfs-wrong-api-key', 'role:truenas_nfs_export', {'truenas_nfs_export_api_key': '1-not-the-testbed-key'}, 'truenas_nfs_export_api_key'),
+    ('nfs-absent-without-flag', 'role:truenas_nfs_export', {'truenas_nfs_export_state': 'absent'}, 'truenas_nfs_export_allow_data_loss'),
+    # csi_driver_nfs
+    ('csi-share-not-absolute', 'role:csi_driver_nfs', {'csi_driver_nfs_share': 'mnt/BigTank/photos/All'}, 'csi_driver_nfs_share'),
+    ('csi-empty-server', 'role:csi_driver_nfs', {'csi_driver_nfs_server': ''}, 'csi_driver_nfs_server'),
+    ('csi-capacity-not-quantity', 'role:csi_driver_nfs', {'csi_driver_nfs_capacity': '1TB'}, 'csi_driver_nfs_capacity'),
+    ('csi-rw-mount-option', 'role:csi_driver_nfs', {'csi_driver_nfs_extra_mount_options': ['rw']}, 'csi_driver_nfs_extra_mount_options'),
+    # cnpg_operator
+    ('cnpg-version-with-v', 'role:cnpg_operator', {'cnpg_operator_version': 'v1.30.0'}, 'cnpg_operator_version'),
+    # immich_database
+    ('db-storage-20GB', 'role:immich_database', {'immich_database_storage_size': '20GB'}, 'immich_database_storage_size'),
+    ('db-5-field-backup-cron', 'role:immich_database', {'immich_database_backup_schedule': '0 2 * * *'}, 'immich_database_backup_schedule'),
+    ('db-s3-endpoint-no-scheme', 'role:immich_database', {'immich_database_s3_endpoint_url': '127.0.0.1:9000'}, 'immich_database_s3_endpoint_url'),
+    ('db-instances-0', 'role:immich_database', {'immich_database_instances': 0}, 'immich_database_instances'),
+    ('db-missing-s3-secret', 'role:immich_database', {'immich_database_s3_secret_access_key': ''}, 'immich_database_s3_secret_access_key'),
+    ('db-external-secret-no-store', 'role:immich_database', {'immich_database_owner_secret_source': 'external_secret',
+                                                             'immich_database_owner_external_secret_store_name': ''},
+     'immich_database_owner_external_secret_store_name'),
+    ('db-unknown-backup-method', 'role:immich_database', {'immich_database_backup_method': 'tape'}, 'immich_database_backup_method'),
+    # valkey
+    ('valkey-port-out-of-range', 'role:valkey', {'valkey_port': 70000}, 'valkey_port'),
+    ('valkey-image-latest', 'role:valkey', {'valkey_image': 'docker.io/valkey/valkey:latest'}, 'valkey_image'),
+    # immich
+    ('immich-invalid-hostname', 'role:immich', {'immich_hostname': 'Photos_Server'}, 'immich_hostname'),
+    ('immich-tag-not-a-version', 'role:immich', {'immich_version': 'latest'}, 'immich_version'),
+    ('immich-unknown-ml-preset', 'role:immich', {'immich_ml_acceleration': 'tpu'}, 'immich_ml_acceleration'),
+    ('immich-unknown-transcoding', 'role:immich', {'immich_transcoding_acceleration': 'quicksync'}, 'immich_transcoding_acceleration'),
+    ('immich-unknown-exposure', 'role:immich', {'immich_exposure': 'nodeport'}, 'immich_exposure'),
+    # immich_library
+    ('lib-import-outside-mount', 'role:immich_library', {'immich_library_import_paths': ['/srv/photos']}, 'immich_library_import_paths'),
+    ('lib-missing-admin-password', 'role:immich_library', {'immich_library_admin_password': ''}, 'immich_library_admin_password'),
+    ('lib-bad-cron', 'role:immich_library', {'immich_library_scan_cron': '0 3 * *'}, 'immich_library_scan_cron'),
+    ('lib-unknown-queue', 'role:immich_library', {'immich_library_job_concurrency': {'thumbnails': 2}}, 'immich_library_job_concurrency'),
+    ('lib-api-url-no-scheme', 'role:immich_library', {'immich_library_api_url': 'photos.example.org'}, 'immich_library_api_url'),
+    # modules, directly
+    ('mod-library-relative-import', 'module:homelab.immich.immich_library', {'name': 'NAS photos', 'import_paths': ['photos']},
+     'import_paths'),
+    ('mod-api-key-unknown-permission', 'module:homelab.immich.immich_api_key', {'name': 'reliability', 'permissions': ['asset.teleport']},
+     'permissions'),
+    ('mod-config-unknown-key', 'module:homelab.immich.immich_config', {'config': {'library': {'scan': {'everySecond': True}}}},
+     'library.scan.everySecond'),
+    ('mod-config-wrong-type', 'module:homelab.immich.immich_config', {'config': {'library': {'scan': {'enabled': 'sometimes'}}}},
+     'library.scan.enabled'),
+    ('mod-info-malformed-url', 'module:homelab.immich.immich_info', {'api_url': 'photos.example.org:2283'}, 'api_url'),
+    ('mod-library-malformed-url', 'module:homelab.immich.immich_library', {'api_url': 'ftp://127.0.0.1/', 'name': 'NAS photos'},
+     'api_url'),
+    ('mod-nfs-share-relative-path', 'module:homelab.immich.truenas_nfs_share', {'path': 'BigTank/photos/All'}, 'path'),
+]
+
+
+_SHARED = {}
+
+
+@pytest.fixture
+def catalogue(converged, expect):
+    """What the cases share (computed once): the labelled resources, the modules' connection options and the
+    last snapshot (each case's after-snapshot is the next one's before)."""
+    if _SHARED.get('testbed') is converged:
+        return _SHARED
+    tb = converged
+    resources = tb.labelled_resources()
+    assert resources, 'nothing is labelled %s: the deployment is not there' % MANAGED_BY
+    immich = {'api_url': expect.var('immich_library_api_url'), 'api_key': expect.api_key()}
+    nas = expect.nas
+    truenas = {'host': nas['truenas_nfs_export_host'], 'port': int(nas['truenas_nfs_export_port']),
+               'scheme': nas['truenas_nfs_export_scheme'], 'api_key': nas['truenas_nfs_export_api_key']}
+    _SHARED.update(testbed=tb, resources=resources, immich=immich, truenas=truenas, snapshot=None)
+    return _SHARED
+
+
+def test_the_write_watch_sees_writes(converged, catalogue, expect):
+    """Control: the no-write check below does see a Kubernetes, an Immich and a TrueNAS write."""
+    tb = converged
+    ns = expect.namespace
+    watch = WriteWatch(tb, MANAGED_BY, catalogue['resources'], exclude=()).start()
+    tb.kubectl('annotate', 'namespace', ns, 'homelab.immich/reliability-probe=1')
+    share = [x for x in tb.truenas.state()['shares'] if x['path'] == expect.nas['truenas_nfs_export_path']][0]
+    tb.truenas.call('sharing.nfs.update', share['id'], {'comment': share['comment']}, login=True)
+    library = expect.library()
+    status = tb.immich.api('POST', '/libraries/%s/scan' % library['id'], api_key=expect.api_key())[0]
+    result = watch.stop()
+    tb.kubectl('annotate', 'namespace', ns, 'homelab.immich/reliability-probe-')
+    catalogue['snapshot'] = None
+    assert status == 204
+    assert result['k8s_objects']['modified'] == ['v1/Namespace//%s' % ns], result['k8s_objects']
+    assert result['k8s_write_requests'], 'the apiserver counters missed the annotate'
+    assert result['immich_writes'] and result['truenas_writes'], result
+
+
+@pytest.mark.parametrize('case_id,target,bad,name', CASES, ids=[c[0] for c in CASES])
+def test_bad_input_fails_before_any_change(converged, catalogue, case_id, target, bad, name):
+    tb = converged
+    watch = WriteWatch(tb, MANAGED_BY, catalogue['resources'], exclude=()).start(catalogue['snapshot'])
+    kind, what = target.split(':', 1)
+    if kind == 'role':
+        run = tb.playbook('--tags', what, extra_vars=bad, timeout=300)
+    else:
+        connection = catalogue['truenas'] if what.startswith('homelab.immich.truenas_') else catalogue['immich']
+        args = dict(connection)
+        args.update(bad)
+        host = 'truenas' if what.startswith('homelab.immich.truenas_') else 'localhost'
+        run = tb.adhoc(host, what, args)
+    result = watch.stop()
+    catalogue['snapshot'] = result['snapshot']  # the next case starts from here
+
+    assert run.rc != 0, '%s: bad input %s was accepted:\n%s' % (case_id, json.dumps(bad), run.tail(30))
+    failures = run.failures()
+    assert name in failures, '%s: the failure does not name %s:\n%s' % (case_id, name, failures[-3000:] or run.tail(30))
+    written = WriteWatch.written(result)
+    assert not written, '%s: bad input %s wrote before failing: %s' % (case_id, json.dumps(bad), json.dumps(written, indent=1))
+
+
+def test_catalogue_is_broad():
+    targets = {c[1] for c in CASES}
+    roles = {t for t in targets if t.startswith('role:')}
+    modules = {t for t in targets if t.startswith('module:')}
+    assert len(CASES) >= 30 and len(roles) >= 6 and len(modules) >= 4, (len(CASES), roles, modules)
+    assert len({c[0] for c in CASES}) == len(CASES)
