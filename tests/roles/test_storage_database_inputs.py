@@ -69,7 +69,7 @@ def testbed():
 
 
 def _run(testbed, tmp_path, role, extra_vars, check=False, tags=None):
-    env, _ = testbed
+    env, dummy = testbed
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAYBOOK % role)
     varfile = tmp_path / 'vars.json'
@@ -156,7 +156,7 @@ DB_CASES = [
 def test_csi_baseline_passes(testbed, tmp_path):
     """Valid input through the same harness (check mode, in the converged namespace): rc 0."""
     names = _names(uuid.uuid4().hex[:8])
-    _, api = testbed
+    dummy, api = testbed
     if _get(api, 'v1', 'Namespace', 'immich') is None:
         pytest.fail('the testbed is not converged (namespace immich is missing)')
     rc, out = _run(testbed, tmp_path, 'csi_driver_nfs', _csi_vars(names, homelab_immich_namespace='immich'), check=True)
@@ -178,7 +178,7 @@ def test_database_baseline_passes(testbed, tmp_path, method):
     """Valid input through the same harness (check mode, in the converged namespace, names of its own): rc 0,
     for each backup method (the server dry-runs the rendered objects against the CRDs)."""
     names = _names(uuid.uuid4().hex[:8])
-    _, api = testbed
+    dummy, api = testbed
     if _get(api, 'v1', 'Namespace', 'immich') is None:
         pytest.fail('the testbed is not converged (namespace immich is missing)')
     extra = _db_vars(names, homelab_immich_namespace='immich', immich_database_cluster_name=names['ns'],
@@ -215,7 +215,7 @@ def test_cron_message_says_seconds_first(testbed, tmp_path):
 
 @pytest.fixture()
 def converged(testbed):
-    _, api = testbed
+    dummy, api = testbed
     cluster = _cluster(api)
     pv = _get(api, 'v1', 'PersistentVolume', 'immich-photos')
     if cluster is None or pv is None:
@@ -224,7 +224,7 @@ def converged(testbed):
 
 
 def test_smaller_storage_refused(testbed, tmp_path, converged):
-    cluster, _ = converged
+    cluster, dummy = converged
     rc, out = _run(testbed, tmp_path, 'immich_database', {'immich_database_storage_size': '10Gi'})
     assert rc != 0, out[-3000:]
     assert 'immich_database_storage_size' in out and 'never shrink' in out, out[-3000:]
@@ -234,7 +234,7 @@ def test_smaller_storage_refused(testbed, tmp_path, converged):
 
 
 def test_other_postgres_major_refused(testbed, tmp_path, converged):
-    cluster, _ = converged
+    cluster, dummy = converged
     for image in ('ghcr.io/tensorchord/cloudnative-vectorchord:16.9-0.5.3',
                   'ghcr.io/tensorchord/cloudnative-vectorchord:18.1-0.5.3'):
         rc, out = _run(testbed, tmp_path, 'immich_database', {'immich_database_image': image})
@@ -246,7 +246,7 @@ def test_other_postgres_major_refused(testbed, tmp_path, converged):
 
 
 def test_changed_nfs_export_on_bound_pv_refused(testbed, tmp_path, converged):
-    _, pv = converged
+    dummy, pv = converged
     rc, out = _run(testbed, tmp_path, 'csi_driver_nfs', {'csi_driver_nfs_share': '/mnt/BigTank/photos/Other'})
     assert rc != 0, out[-3000:]
     assert 'csi_driver_nfs_share' in out and 'immutable' in out, out[-3000:]
@@ -261,7 +261,7 @@ def test_external_secret_source(testbed, tmp_path):
     """Owner credentials from a ClusterSecretStore: an ExternalSecret (external-secrets.io/v1) that templates a
     basic-auth Secret, and no Secret written by the role. No ESO controller runs on the testbed, so only the
     objects are checked. A missing store fails first, naming the variable."""
-    _, api = testbed
+    dummy, api = testbed
     if _get(api, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'clusters.postgresql.cnpg.io') is None:
         pytest.fail('the CloudNativePG CRDs are not installed (run the cnpg_operator role)')
     names = _names(uuid.uuid4().hex[:8])

@@ -25,5 +25,5 @@ def test_path_info(emulator, path, exists, kind, in_pool, dataset):
 
 def test_explicit_dataset_that_does_not_hold_the_path(emulator):
     result, dummy = run_module(truenas_nfs_info, dict(connection_args(emulator), path='/mnt/BigTank/photos/All',
-                                                  dataset='BigTank/videos'))
+                                                      dataset='BigTank/videos'))
     assert result['path']['dataset'] is None

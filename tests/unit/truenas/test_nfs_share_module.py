@@ -154,7 +154,7 @@ def test_empty_mapping_clears_and_compares_equal_to_none(emulator):
     run_module(truenas_nfs_share, share_args(emulator, maproot_user='root', maproot_group='wheel'))
     assert emulator.state.data['shares'][0]['maproot_user'] == 'root'
     result, dummy = run_module(truenas_nfs_share, share_args(emulator, maproot_user='', maproot_group='', mapall_user='',
-                                                         mapall_group=''))
+                                                             mapall_group=''))
     assert result['changed'] is True
     assert emulator.state.data['shares'][0]['maproot_user'] is None
     emulator.reset_log()
