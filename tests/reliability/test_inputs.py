@@ -16,8 +16,7 @@ import pytest
 
 from tests.reliability.harness import MANAGED_BY, WriteWatch
 
-# (id, target, bad input, name that must appear in the failure message; a name ending in '_' stands for the
-# variable family a message may name as a whole, e.g. "truenas_nfs_export_mapall_*")
+# (id, target, bad input, name that must appear in the failure message)
 #   target "role:<tag>"  -> site.yml --tags <tag> with the bad input as extra vars
 #   target "module:<fq>" -> the module ad hoc with the bad input over working connection options
 CASES = [
@@ -30,7 +29,7 @@ CASES = [
     ('nfs-invalid-cidr', 'role:truenas_nfs_export', {'truenas_nfs_export_networks': ['192.168.10.300/24']}, 'truenas_nfs_export_networks'),
     ('nfs-everyone-cidr', 'role:truenas_nfs_export', {'truenas_nfs_export_networks': ['0.0.0.0/0']}, 'truenas_nfs_export_networks'),
     ('nfs-maproot-and-mapall', 'role:truenas_nfs_export', {'truenas_nfs_export_maproot_user': 'root',
-                                                           'truenas_nfs_export_mapall_user': 'nobody'}, 'truenas_nfs_export_mapall_'),
+                                                           'truenas_nfs_export_mapall_user': 'nobody'}, 'truenas_nfs_export_mapall_user'),
     ('nfs-group-without-user', 'role:truenas_nfs_export', {'truenas_nfs_export_mapall_group': 'nogroup'}, 'truenas_nfs_export_mapall_group'),
     ('nfs-wrong-api-key', 'role:truenas_nfs_export', {'truenas_nfs_export_api_key': '1-not-the-testbed-key'}, 'truenas_nfs_export_api_key'),
     ('nfs-absent-without-flag', 'role:truenas_nfs_export', {'truenas_nfs_export_state': 'absent'}, 'truenas_nfs_export_allow_data_loss'),
