@@ -1,0 +1,40 @@
+"""A no-op re-run writes nothing; what another tool changed in the collection's objects is set back.
+
+- site.yml on a converged deployment reports changed=0 and sends no Kubernetes write request (an
+  unchanged object is not even server-side applied), no Immich write and no TrueNAS write;
+- a label that another field manager overwrote on an object the collection owns is set back by the next
+  run, which applies that object only; the run after that writes nothing again.
+"""
+from tests.reliability.harness import MANAGED_BY, WriteWatch
+
+
+def test_noop_rerun_sends_no_write(converged):
+    tb = converged
+    watch = WriteWatch(tb, MANAGED_BY).start()
+    run = tb.playbook()
+    result = watch.stop()
+    assert run.rc == 0 and run.changed == 0, run.tail(40)
+    assert not WriteWatch.written(result), 'the no-op run wrote: %s' % {
+        key: value for key, value in WriteWatch.written(result).items() if key != 'snapshot'}
+
+
+def test_overwritten_label_is_set_back_by_applying_that_object_only(converged, expect):
+    tb = converged
+    ns = expect.namespace
+    valkey = expect.var('valkey_name', 'immich-valkey')
+    tb.kubectl('label', '--overwrite', 'deployment', valkey, '-n', ns, 'app.kubernetes.io/part-of=someone-else')
+    tb.converged = False
+    watch = WriteWatch(tb, MANAGED_BY).start()
+    run = tb.playbook()
+    result = watch.stop()
+    assert run.rc == 0, run.tail(40)
+    labels = tb.kubectl('get', 'deployment', valkey, '-n', ns, '-o', 'jsonpath={.metadata.labels.app\\.kubernetes\\.io/part-of}')
+    assert labels.stdout == 'immich', 'the label was not set back: %r' % labels.stdout
+    assert run.changed == 1, 'only the Valkey apply should change:\n%s' % run.tail(40)
+    assert result['k8s_write_requests'] == {'APPLY deployments': 1}, result['k8s_write_requests']
+
+    again = WriteWatch(tb, MANAGED_BY).start()
+    rerun = tb.playbook()
+    assert rerun.rc == 0 and rerun.changed == 0, rerun.tail(40)
+    assert not again.stop()['k8s_write_requests']
+    tb.converged = True
