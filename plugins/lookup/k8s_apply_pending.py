@@ -28,6 +28,14 @@ options:
     description: The field manager the objects are applied with.
     required: true
     type: str
+  live:
+    description:
+      - Live objects already read (as the API server or the kubernetes.core.k8s lookup returned them, with
+        metadata.managedFields). A given object found here by kind, namespace and name is not read again.
+      - An object read earlier in the same run is as good as a fresh read only if nothing wrote it since.
+    type: list
+    elements: dict
+    default: []
   kubeconfig:
     description:
       - Path to a kubeconfig, or its content as a mapping. Unset, kubernetes.core's defaults apply
@@ -80,6 +88,11 @@ else:
 display = Display()
 
 
+def _identity(obj):
+    metadata = obj.get('metadata') or {}
+    return obj.get('kind'), metadata.get('namespace') or '', metadata.get('name')
+
+
 def _objects(terms):
     for term in terms:
         if isinstance(term, list):
@@ -104,22 +117,30 @@ class LookupModule(LookupBase):
         except Exception as error:
             raise AnsibleLookupError('k8s_apply_pending: cannot reach the cluster: %s' % to_native(error))
 
+        known = dict((_identity(obj), obj) for obj in self.get_option('live') or [] if obj)
         pending = []
         for obj in _objects(terms):
             label = '%s/%s' % (obj['kind'], obj['metadata']['name'])
-            try:
-                resource = client.resource(obj['kind'], obj.get('apiVersion', 'v1'))
-                live = client.get(resource, name=obj['metadata']['name'],
-                                  namespace=obj['metadata'].get('namespace')).to_dict()
-            except NotFoundError:
-                live = None
-            except ResourceNotFoundError:
-                # The API is not served (yet): the apply reports that with the module's own message.
-                live = None
-            except Exception as error:
-                raise AnsibleLookupError('k8s_apply_pending: reading %s failed: %s' % (label, to_native(error)))
+            if _identity(obj) in known:
+                live = known[_identity(obj)]
+            else:
+                live = self._read(client, obj, label)
             reason = apply_change_reason(obj, live, field_manager)
             if reason:
                 display.vvv('k8s_apply_pending: %s would change (%s)' % (label, reason))
                 pending.append(obj)
         return pending
+
+    @staticmethod
+    def _read(client, obj, label):
+        """The live object, or None when it (or its API) does not exist."""
+        try:
+            resource = client.resource(obj['kind'], obj.get('apiVersion', 'v1'))
+            return client.get(resource, name=obj['metadata']['name'], namespace=obj['metadata'].get('namespace')).to_dict()
+        except NotFoundError:
+            return None
+        except ResourceNotFoundError:
+            # The API is not served (yet): the apply reports that with the module's own message.
+            return None
+        except Exception as error:
+            raise AnsibleLookupError('k8s_apply_pending: reading %s failed: %s' % (label, to_native(error)))
