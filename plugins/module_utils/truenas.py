@@ -354,6 +354,23 @@ def fail_from_error(module, exc, **result):
     module.fail_json(msg=str(exc), **fields)
 
 
+def run_truenas_module(module, run, result, *args):
+    """Connect, call ``run(module, client, result, *args)``, close, and exit the module with ``result``.
+
+    ``run`` fills ``result`` in place (``changed`` included), so a TrueNASError it raises fails the module
+    with what was known by then: a write TrueNAS refused leaves ``changed`` false.
+    """
+    client = connect_module_client(module)
+    result['truenas_version'] = client.version_string
+    try:
+        run(module, client, result, *args)
+    except TrueNASError as exc:
+        fail_from_error(module, exc, **result)
+    finally:
+        client.close()
+    module.exit_json(**result)
+
+
 # -- sharing.nfs: local normalisation and checks ------------------------------------------------
 # They mirror what middlewared does to a share (nfs_/validators.py sanitize_networks, sanitize_hosts,
 # SharingNFSService.validate), so that bad input fails before any call and a re-run compares equal.

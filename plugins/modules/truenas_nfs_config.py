@@ -71,11 +71,26 @@ truenas_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    TrueNASError, connect_module_client, fail_from_error, truenas_argument_spec,
-)
+from ansible_collections.homelab.immich.plugins.module_utils.truenas import run_truenas_module, truenas_argument_spec
 
 PROTOCOL_ORDER = ('NFSV3', 'NFSV4')
+
+
+def ensure_config(module, client, result, desired):
+    """Compare the NFS configuration with ``desired`` and update what differs."""
+    current = client.call('nfs.config')
+    comparable = dict(current)
+    # Early 25.04 API models spelled protocols NFSv3/NFSv4; compare case-insensitively.
+    comparable['protocols'] = [p for p in PROTOCOL_ORDER if p in [str(x).upper() for x in current.get('protocols', [])]]
+    changes = dict((key, value) for key, value in desired.items() if comparable.get(key) != value)
+    before = dict((key, comparable.get(key)) for key in desired)
+    after = dict(before, **changes)
+    result['config'] = dict(current, **changes)
+    if changes and not module.check_mode:
+        result['config'] = client.call('nfs.update', changes)
+    result['changed'] = bool(changes)
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
 
 
 def main():
@@ -98,27 +113,7 @@ def main():
     if desired.get('v4_domain') and wanted_protocols is not None and 'NFSV4' not in wanted_protocols:
         module.fail_json(msg='v4_domain only applies when NFSV4 is in protocols', **result)
 
-    client = connect_module_client(module)
-    result['truenas_version'] = client.version_string
-    try:
-        current = client.call('nfs.config')
-        comparable = dict(current)
-        # Early 25.04 API models spelled protocols NFSv3/NFSv4; compare case-insensitively.
-        comparable['protocols'] = [p for p in PROTOCOL_ORDER if p in [str(x).upper() for x in current.get('protocols', [])]]
-        changes = dict((key, value) for key, value in desired.items() if comparable.get(key) != value)
-        before = dict((key, comparable.get(key)) for key in desired)
-        after = dict(before, **changes)
-        result['config'] = dict(current, **changes)
-        if changes and not module.check_mode:
-            result['config'] = client.call('nfs.update', changes)
-        result['changed'] = bool(changes)
-        if module._diff:
-            result['diff'] = dict(before=before, after=after)
-    except TrueNASError as exc:
-        fail_from_error(module, exc, **result)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_truenas_module(module, ensure_config, result, desired)
 
 
 if __name__ == '__main__':

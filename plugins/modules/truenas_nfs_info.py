@@ -105,53 +105,49 @@ nfs_config:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    TrueNASError, connect_module_client, fail_from_error, format_version, truenas_argument_spec,
+    TrueNASError, format_version, run_truenas_module, truenas_argument_spec,
 )
 
 DATASET_FIELDS = ('id', 'name', 'pool', 'type', 'mountpoint', 'locked', 'encrypted')
+
+
+def read_nfs_state(module, client, result):
+    """What the NAS has for the path (or every share): the path, its dataset, the shares, the NFS service and config."""
+    path, dataset_name = module.params['path'], module.params['dataset']
+    result.update(release=format_version(client.version), service_control=client.has_service_control)
+    if path:
+        info = dict(path=path, exists=False, type=None, realpath=path, pool=None, in_pool=False, dataset=None)
+        try:
+            stat = client.call('filesystem.stat', path)
+            info.update(exists=True, type=stat['type'], realpath=stat['realpath'])
+        except TrueNASError as exc:
+            if exc.errname not in ('ENOENT', 'EINVAL', 'EXDEV'):
+                raise
+        parts = info['realpath'].split('/')
+        if info['realpath'].startswith('/mnt/') and len(parts) > 2:
+            if client.call('pool.query', [['name', '=', parts[2]]], {'select': ['name']}):
+                info.update(pool=parts[2], in_pool=True)
+        # Candidate datasets: the given one, else every prefix of the path below /mnt.
+        relative = path[len('/mnt/'):].split('/') if path.startswith('/mnt/') else []
+        candidates = [dataset_name] if dataset_name else ['/'.join(relative[:n]) for n in range(1, len(relative) + 1)]
+        found = client.call('pool.dataset.query', [['id', 'in', candidates]]) if candidates else []
+        holding = [d for d in found if path == d.get('mountpoint') or path.startswith((d.get('mountpoint') or '') + '/')]
+        if holding:
+            deepest = max(holding, key=lambda d: len(d['mountpoint']))
+            info['dataset'] = dict((key, deepest.get(key)) for key in DATASET_FIELDS)
+        result['path'] = info
+        result['shares'] = client.call('sharing.nfs.query', [['path', '=', path]])
+    else:
+        result['shares'] = client.call('sharing.nfs.query')
+    result['nfs_service'] = client.get_service('nfs') or {}
+    result['nfs_config'] = client.call('nfs.config')
 
 
 def main():
     argument_spec = truenas_argument_spec()
     argument_spec.update(path=dict(type='str'), dataset=dict(type='str'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    path, dataset_name = module.params['path'], module.params['dataset']
-
-    client = connect_module_client(module)
-    result = dict(changed=False, truenas_version=client.version_string, release=format_version(client.version),
-                  service_control=client.has_service_control)
-    try:
-        if path:
-            info = dict(path=path, exists=False, type=None, realpath=path, pool=None, in_pool=False, dataset=None)
-            try:
-                stat = client.call('filesystem.stat', path)
-                info.update(exists=True, type=stat['type'], realpath=stat['realpath'])
-            except TrueNASError as exc:
-                if exc.errname not in ('ENOENT', 'EINVAL', 'EXDEV'):
-                    raise
-            parts = info['realpath'].split('/')
-            if info['realpath'].startswith('/mnt/') and len(parts) > 2:
-                if client.call('pool.query', [['name', '=', parts[2]]], {'select': ['name']}):
-                    info.update(pool=parts[2], in_pool=True)
-            # Candidate datasets: the given one, else every prefix of the path below /mnt.
-            relative = path[len('/mnt/'):].split('/') if path.startswith('/mnt/') else []
-            candidates = [dataset_name] if dataset_name else ['/'.join(relative[:n]) for n in range(1, len(relative) + 1)]
-            found = client.call('pool.dataset.query', [['id', 'in', candidates]]) if candidates else []
-            holding = [d for d in found if path == d.get('mountpoint') or path.startswith((d.get('mountpoint') or '') + '/')]
-            if holding:
-                deepest = max(holding, key=lambda d: len(d['mountpoint']))
-                info['dataset'] = dict((key, deepest.get(key)) for key in DATASET_FIELDS)
-            result['path'] = info
-            result['shares'] = client.call('sharing.nfs.query', [['path', '=', path]])
-        else:
-            result['shares'] = client.call('sharing.nfs.query')
-        result['nfs_service'] = client.get_service('nfs') or {}
-        result['nfs_config'] = client.call('nfs.config')
-    except TrueNASError as exc:
-        fail_from_error(module, exc, **result)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_truenas_module(module, read_nfs_state, dict(changed=False))
 
 
 if __name__ == '__main__':

@@ -144,9 +144,56 @@ truenas_version:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    MAP_KEYS, SECURITY_FLAVOURS, SHARE_KEYS, TrueNASError, check_share_path, connect_module_client,
-    fail_from_error, normalize_hosts, normalize_networks, normalize_security, share_view, truenas_argument_spec,
+    MAP_KEYS, SECURITY_FLAVOURS, SHARE_KEYS, check_share_path, normalize_hosts, normalize_networks,
+    normalize_security, run_truenas_module, share_view, truenas_argument_spec,
 )
+
+
+def ensure_share(module, client, result, desired):
+    """Create, update or delete the share of the path so that it matches ``desired``."""
+    params = module.params
+    shares = client.call('sharing.nfs.query', [['path', '=', params['path']]])
+    if len(shares) > 1:
+        ids = ', '.join(str(share['id']) for share in shares)
+        module.fail_json(msg='%d NFS shares export %s (ids %s); this module manages one share per path, '
+                         'remove the extra ones first' % (len(shares), params['path'], ids), **result)
+    existing = shares[0] if shares else None
+    before = share_view(existing) if existing else {}
+
+    if params['state'] == 'absent':
+        after = {}
+        if existing:
+            if not module.check_mode:
+                client.call('sharing.nfs.delete', existing['id'])
+            result['changed'] = True
+    elif existing:
+        changes = dict((key, value) for key, value in desired.items() if before.get(key) != value)
+        after = dict(before, **changes)
+        result['share'] = dict(existing, **changes)
+        if changes:
+            if not module.check_mode:
+                result['share'] = client.call('sharing.nfs.update', existing['id'], changes)
+            result['changed'] = True
+    else:
+        # Read-only checks first, so a bad path fails with a plain message and nothing is written.
+        pools = [pool['name'] for pool in client.call('pool.query', [], {'select': ['name']})]
+        pool = params['path'].split('/')[2]
+        if pool not in pools:
+            module.fail_json(msg='%s is not inside a pool: no pool named %r (pools: %s)'
+                             % (params['path'], pool, ', '.join(pools) or 'none'), **result)
+        stat = client.call('filesystem.stat', params['path'])
+        if stat['type'] != 'DIRECTORY':
+            module.fail_json(msg='%s is a %s, not a directory; TrueNAS exports directories (symbolic links '
+                             'are refused)' % (params['path'], stat['type'].lower()), **result)
+        after = dict((key, None) for key in SHARE_KEYS)
+        after.update(comment='', networks=[], hosts=[], security=[])
+        after.update(desired)
+        result['share'] = dict(after)
+        if not module.check_mode:
+            result['share'] = client.call('sharing.nfs.create', desired)
+        result['changed'] = True
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
 
 
 def main():
@@ -196,57 +243,7 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
 
-    client = connect_module_client(module)
-    result['truenas_version'] = client.version_string
-    try:
-        shares = client.call('sharing.nfs.query', [['path', '=', params['path']]])
-        if len(shares) > 1:
-            ids = ', '.join(str(share['id']) for share in shares)
-            module.fail_json(msg='%d NFS shares export %s (ids %s); this module manages one share per path, '
-                             'remove the extra ones first' % (len(shares), params['path'], ids), **result)
-        existing = shares[0] if shares else None
-        before = share_view(existing) if existing else {}
-
-        if params['state'] == 'absent':
-            after = {}
-            if existing:
-                if not module.check_mode:
-                    client.call('sharing.nfs.delete', existing['id'])
-                result['changed'] = True
-        elif existing:
-            changes = dict((key, value) for key, value in desired.items() if before.get(key) != value)
-            after = dict(before, **changes)
-            result['share'] = dict(existing, **changes)
-            if changes:
-                if not module.check_mode:
-                    result['share'] = client.call('sharing.nfs.update', existing['id'], changes)
-                result['changed'] = True
-        else:
-            # Read-only checks first, so a bad path fails with a plain message and nothing is written.
-            pools = [pool['name'] for pool in client.call('pool.query', [], {'select': ['name']})]
-            pool = params['path'].split('/')[2]
-            if pool not in pools:
-                module.fail_json(msg='%s is not inside a pool: no pool named %r (pools: %s)'
-                                 % (params['path'], pool, ', '.join(pools) or 'none'), **result)
-            stat = client.call('filesystem.stat', params['path'])
-            if stat['type'] != 'DIRECTORY':
-                module.fail_json(msg='%s is a %s, not a directory; TrueNAS exports directories (symbolic links '
-                                 'are refused)' % (params['path'], stat['type'].lower()), **result)
-            after = dict((key, None) for key in SHARE_KEYS)
-            after.update(comment='', networks=[], hosts=[], security=[])
-            after.update(desired)
-            result['share'] = dict(after)
-            if not module.check_mode:
-                result['share'] = client.call('sharing.nfs.create', desired)
-            result['changed'] = True
-        if module._diff:
-            result['diff'] = dict(before=before, after=after)
-    except TrueNASError as exc:
-        # changed stays false: TrueNAS refused the write (a dropped connection says so in msg)
-        fail_from_error(module, exc, **result)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_truenas_module(module, ensure_share, result, desired)
 
 
 if __name__ == '__main__':

@@ -79,12 +79,38 @@ truenas_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    TrueNASError, connect_module_client, fail_from_error, truenas_argument_spec,
-)
+from ansible_collections.homelab.immich.plugins.module_utils.truenas import run_truenas_module, truenas_argument_spec
 
 WANTED_STATE = {'started': 'RUNNING', 'stopped': 'STOPPED'}
 VERB = {'started': 'START', 'stopped': 'STOP'}
+
+
+def ensure_service(module, client, result):
+    """Bring the service to the wanted enablement and state."""
+    params = module.params
+    current = client.get_service(params['service'])
+    if current is None:
+        names = sorted(s['service'] for s in client.call('service.query', [], {'select': ['service']}))
+        module.fail_json(msg='TrueNAS has no service named %r (known: %s)' % (params['service'], ', '.join(names)),
+                         **result)
+    before = dict(enable=current['enable'], state=current['state'])
+    after = dict(before)
+    if params['enabled'] is not None and current['enable'] != params['enabled']:
+        after['enable'] = params['enabled']
+        if not module.check_mode:
+            client.call('service.update', params['service'], {'enable': params['enabled']})
+    if params['state'] and current['state'] != WANTED_STATE[params['state']]:
+        after['state'] = WANTED_STATE[params['state']]
+        if not module.check_mode:
+            if not client.control_service(VERB[params['state']], params['service'], timeout=params['wait_timeout']):
+                module.fail_json(msg='TrueNAS reports that service %s is not %s after %s'
+                                 % (params['service'], after['state'], VERB[params['state']]), **result)
+    result['changed'] = after != before
+    result['service'] = dict(current, **after)
+    if result['changed'] and not module.check_mode:
+        result['service'] = client.get_service(params['service'])
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
 
 
 def main():
@@ -99,37 +125,7 @@ def main():
     params = module.params
     result = dict(changed=False, service={})
 
-    client = connect_module_client(module)
-    result['truenas_version'] = client.version_string
-    try:
-        current = client.get_service(params['service'])
-        if current is None:
-            names = sorted(s['service'] for s in client.call('service.query', [], {'select': ['service']}))
-            module.fail_json(msg='TrueNAS has no service named %r (known: %s)' % (params['service'], ', '.join(names)),
-                             **result)
-        before = dict(enable=current['enable'], state=current['state'])
-        after = dict(before)
-        if params['enabled'] is not None and current['enable'] != params['enabled']:
-            after['enable'] = params['enabled']
-            if not module.check_mode:
-                client.call('service.update', params['service'], {'enable': params['enabled']})
-        if params['state'] and current['state'] != WANTED_STATE[params['state']]:
-            after['state'] = WANTED_STATE[params['state']]
-            if not module.check_mode:
-                if not client.control_service(VERB[params['state']], params['service'], timeout=params['wait_timeout']):
-                    module.fail_json(msg='TrueNAS reports that service %s is not %s after %s'
-                                     % (params['service'], after['state'], VERB[params['state']]), **result)
-        result['changed'] = after != before
-        result['service'] = dict(current, **after)
-        if result['changed'] and not module.check_mode:
-            result['service'] = client.get_service(params['service'])
-        if module._diff:
-            result['diff'] = dict(before=before, after=after)
-    except TrueNASError as exc:
-        fail_from_error(module, exc, **result)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_truenas_module(module, ensure_service, result)
 
 
 if __name__ == '__main__':
