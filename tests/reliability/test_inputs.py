@@ -33,6 +33,9 @@ CASES = [
     ('nfs-group-without-user', 'role:truenas_nfs_export', {'truenas_nfs_export_mapall_group': 'nogroup'}, 'truenas_nfs_export_mapall_group'),
     ('nfs-wrong-api-key', 'role:truenas_nfs_export', {'truenas_nfs_export_api_key': '1-not-the-testbed-key'}, 'truenas_nfs_export_api_key'),
     ('nfs-absent-without-flag', 'role:truenas_nfs_export', {'truenas_nfs_export_state': 'absent'}, 'truenas_nfs_export_allow_data_loss'),
+    # site.yml: the cluster connection of every Kubernetes role
+    ('kubeconfig-missing-file', 'role:csi_driver_nfs', {'homelab_immich_kubeconfig': '/nonexistent/kubeconfig'},
+     'homelab_immich_kubeconfig'),
     # csi_driver_nfs
     ('csi-share-not-absolute', 'role:csi_driver_nfs', {'csi_driver_nfs_share': 'mnt/BigTank/photos/All'}, 'csi_driver_nfs_share'),
     ('csi-empty-server', 'role:csi_driver_nfs', {'csi_driver_nfs_server': ''}, 'csi_driver_nfs_server'),
