@@ -9,7 +9,7 @@ against the converged objects (namespace immich) and check that they are unchang
 the testbed has not been converged. The ExternalSecret case creates its own ClusterSecretStore and
 namespace and removes them afterwards.
 
-Needs the running testbed (`make testbed-up`); skipped otherwise.
+Needs the running testbed (`make testbed-up`); fails otherwise (conftest.testbed_env).
 """
 import json
 import os
@@ -21,7 +21,6 @@ import uuid
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBED = os.path.join(ROOT, 'tests', 'testbed', 'testbed')
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK = """---
 - name: The storage and database roles under test
@@ -40,28 +39,9 @@ PLAYBOOK = """---
 pytestmark = pytest.mark.slow
 
 
-def _testbed_env():
-    """The testbed's exports (KUBECONFIG, TESTBED_DIR, ...) when its control plane runs, else None."""
-    try:
-        status = subprocess.run([TESTBED, 'status'], capture_output=True, text=True, timeout=30, check=False)
-        if 'control plane: running' not in status.stdout:
-            return None
-        out = subprocess.run([TESTBED, 'env'], capture_output=True, text=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    env = {}
-    for line in out.splitlines():
-        match = re.match(r'export (\w+)=(.*)$', line.strip())
-        if match and match.group(1) != 'PATH':
-            env[match.group(1)] = match.group(2).strip('"\'')
-    return env
-
-
 @pytest.fixture(scope='module')
-def testbed():
-    env = _testbed_env()
-    if not env:
-        pytest.fail('the testbed is not running (make testbed-up)')
+def testbed(testbed_env):
+    env = testbed_env
     kubernetes = pytest.importorskip('kubernetes')
     from kubernetes.dynamic import DynamicClient  # noqa: PLC0415
     api = DynamicClient(kubernetes.config.new_client_from_config(config_file=env['KUBECONFIG']))

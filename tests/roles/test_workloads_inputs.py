@@ -3,11 +3,10 @@ naming the variable, and nothing is created or changed.
 
 Each test runs ansible-playbook in a throwaway namespace that holds only stand-ins for what the earlier roles
 make (the namespace, the database owner Secret, the photos PV/PVC) and compares the namespace before and after.
-Needs the running testbed (`make testbed-up`); skipped otherwise.
+Needs the running testbed (`make testbed-up`); fails otherwise (conftest.testbed_env).
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -16,7 +15,6 @@ import uuid
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBED = os.path.join(ROOT, 'tests', 'testbed', 'testbed')
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK = """---
 - name: The workload roles under test
@@ -33,28 +31,9 @@ DB_PASSWORD = 'unit-db-password-7f3a9c'
 pytestmark = pytest.mark.slow
 
 
-def _testbed_env():
-    """The testbed's exports (KUBECONFIG, TESTBED_DIR, ...) when its control plane runs, else None."""
-    try:
-        status = subprocess.run([TESTBED, 'status'], capture_output=True, text=True, timeout=30, check=False)
-        if 'control plane: running' not in status.stdout:
-            return None
-        out = subprocess.run([TESTBED, 'env'], capture_output=True, text=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    env = {}
-    for line in out.splitlines():
-        match = re.match(r'export (\w+)=(.*)$', line.strip())
-        if match and match.group(1) != 'PATH':
-            env[match.group(1)] = match.group(2)
-    return env
-
-
 @pytest.fixture(scope='module')
-def testbed():
-    env = _testbed_env()
-    if not env:
-        pytest.fail('the testbed is not running (make testbed-up)')
+def testbed(testbed_env):
+    env = testbed_env
     kubernetes = pytest.importorskip('kubernetes')
     api = kubernetes.config.new_client_from_config(config_file=env['KUBECONFIG'])
     return env, kubernetes, api
