@@ -1,0 +1,61 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) homelab.immich contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: validate_inputs
+short_description: Check a role's variables against its argument spec on the values they really have
+version_added: 0.2.0
+description:
+  - Reads the calling role's C(meta/argument_specs.yml) and checks every variable it declares, as the role's
+    tasks will read it.
+  - Unlike Ansible's own role argument validation, which converts before it checks (a string given for a
+    C(list) option is split on commas and passes), a list must be a list and a mapping a mapping, and a
+    string must not be a list, a mapping or a boolean. Scalars keep Ansible's conversions (C("5432") is an
+    int, C("yes") a bool), so C(-e name=value) works.
+  - Then choices, required options and list elements are checked with Ansible's argument spec validator.
+  - Every failing variable is reported in one message, each by its name; values of C(no_log) options are
+    never shown.
+  - Runs on the controller only; it reads variables and writes nothing.
+author: homelab.immich contributors
+options:
+  entry_point:
+    description: The entry point of the role's argument spec to check against.
+    type: str
+    default: main
+  argument_spec:
+    description: The C(options) of an argument spec to use instead of the calling role's.
+    type: dict
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  action:
+    support: full
+  platform:
+    platforms: all
+"""
+
+EXAMPLES = r"""
+# In a role's tasks/validate.yml: first the types and choices of every variable of meta/argument_specs.yml.
+- name: Check the types and choices of the role's variables
+  homelab.immich.validate_inputs:
+"""
+
+RETURN = r"""
+checked:
+  description: The names of the variables that were checked.
+  returned: success
+  type: list
+  elements: str
+errors:
+  description: One message per failing variable, naming it.
+  returned: failed
+  type: list
+  elements: str
+"""
