@@ -38,9 +38,10 @@ lint: setup ## ansible-lint (production profile) and yamllint
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/homelab/immich
 	tests/sanity/run.sh
 
-unit: setup ## pytest: module_utils, modules and emulators; then the controller-side plugins, in a process of their own
+unit: setup ## pytest: module_utils, modules and emulators; then the controller-side plugins and the wrong-type table, in a process of their own
 	pytest
 	pytest -o addopts="-ra --strict-markers" tests/unit/controller
+	pytest -s -o addopts="-ra --strict-markers" tests/inputs
 
 roles: setup ## Per-role input and data-safety tests against a converged testbed
 	$(TESTBED) up

@@ -25,10 +25,10 @@ if ROOT not in sys.path:
 
 from tests.reliability.harness import VENV_BIN, HarnessError, Testbed  # noqa: E402  pylint: disable=wrong-import-position
 
-# The order the modules run in: check mode (which writes nothing) and the fault tests start from the
-# session's empty cluster, the secrets test from another one, then the bad-input catalogue, the no-op
+# The order the modules run in: check mode and the site-wide bad inputs (which write nothing) and the fault
+# tests start from the session's empty cluster, the secrets test from another one, then the bad-input catalogue, the no-op
 # checks and data safety on a converged deployment.
-MODULE_ORDER = ['test_check_mode.py', 'test_faults.py', 'test_secrets.py', 'test_inputs.py', 'test_noop.py',
+MODULE_ORDER = ['test_check_mode.py', 'test_site_inputs.py', 'test_faults.py', 'test_secrets.py', 'test_inputs.py', 'test_noop.py',
                 'test_data_safety.py']
 
 

@@ -6,7 +6,7 @@ failed results, not loop labels of checks that passed), and nothing was written
 (Kubernetes: the signatures of every object labelled managed-by homelab.immich and the apiserver's write
 counters; the Immich and TrueNAS emulators' write logs).
 
-Role cases run `site.yml --tags <role> -e @vars`; module cases run the module ad hoc
+Role cases run `site.yml --tags <role> -e @vars`, site cases the whole `site.yml -e @vars`; module cases run the module ad hoc
 (`ansible localhost -m ... -a <json>`) with working connection settings from the inventory, so only the
 bad option can make them fail. The per-role input tests of tests/roles go deeper into each role.
 """
@@ -68,6 +68,39 @@ CASES = [
     ('lib-bad-cron', 'role:immich_library', {'immich_library_scan_cron': '0 3 * *'}, 'immich_library_scan_cron'),
     ('lib-unknown-queue', 'role:immich_library', {'immich_library_job_concurrency': {'thumbnails': 2}}, 'immich_library_job_concurrency'),
     ('lib-api-url-no-scheme', 'role:immich_library', {'immich_library_api_url': 'photos.example.org'}, 'immich_library_api_url'),
+    # site.yml as a whole (no tags): each role's bad value, one per kind of check (choice, type, format,
+    # cross-field), must stop the run in its first play, before the NAS, the cluster or Immich is contacted.
+    # test_site_inputs.py runs these on the session's fresh testbed too.
+    ('site-nfs-choice', 'site', {'truenas_nfs_export_state': 'gone'}, 'truenas_nfs_export_state'),
+    ('site-nfs-networks-a-string', 'site', {'truenas_nfs_export_networks': '192.168.10.0/24'}, 'truenas_nfs_export_networks'),
+    ('site-nfs-format', 'site', {'truenas_nfs_export_path': 'BigTank/photos/All'}, 'truenas_nfs_export_path'),
+    ('site-nfs-cross', 'site', {'truenas_nfs_export_maproot_user': 'root', 'truenas_nfs_export_mapall_user': 'nobody'},
+     'truenas_nfs_export_mapall_user'),
+    ('site-csi-choice', 'site', {'csi_driver_nfs_nfs_version': '5'}, 'csi_driver_nfs_nfs_version'),
+    ('site-csi-type', 'site', {'csi_driver_nfs_extra_mount_options': 'noatime'}, 'csi_driver_nfs_extra_mount_options'),
+    ('site-csi-format', 'site', {'csi_driver_nfs_capacity': '1TB'}, 'csi_driver_nfs_capacity'),
+    ('site-cnpg-type', 'site', {'cnpg_operator_barman_plugin_install': 'sometimes'}, 'cnpg_operator_barman_plugin_install'),
+    ('site-cnpg-format', 'site', {'cnpg_operator_version': 'v1.30.0'}, 'cnpg_operator_version'),
+    ('site-db-secret-source-inventory', 'site', {'immich_database_owner_secret_source': 'inventory'},
+     'immich_database_owner_secret_source'),
+    ('site-db-type', 'site', {'immich_database_postgresql_parameters': 'max_connections=200'}, 'immich_database_postgresql_parameters'),
+    ('site-db-s3-endpoint-with-bucket', 'site', {'immich_database_s3_endpoint_url': 'http://127.0.0.1:9000/immich-database-backups'},
+     'immich_database_s3_endpoint_url'),
+    ('site-db-cross', 'site', {'immich_database_owner_secret_source': 'external_secret',
+                               'immich_database_owner_external_secret_store_name': ''}, 'immich_database_owner_external_secret_store_name'),
+    ('site-valkey-choice', 'site', {'valkey_image_pull_policy': 'Sometimes'}, 'valkey_image_pull_policy'),
+    ('site-valkey-type', 'site', {'valkey_port': 'six-three-seven-nine'}, 'valkey_port'),
+    ('site-valkey-format', 'site', {'valkey_image': 'docker.io/valkey/valkey:latest'}, 'valkey_image'),
+    ('site-valkey-cross', 'site', {'valkey_persistence_enabled': True, 'valkey_storage_class': ''}, 'valkey_storage_class'),
+    ('site-immich-choice', 'site', {'immich_exposure': 'nodeport'}, 'immich_exposure'),
+    ('site-immich-type', 'site', {'immich_trusted_proxies': '10.0.0.0/8'}, 'immich_trusted_proxies'),
+    ('site-immich-format', 'site', {'immich_hostname': 'Photos_Server'}, 'immich_hostname'),
+    ('site-immich-cross', 'site', {'immich_cilium_network_policy_enabled': True, 'immich_cilium_nfs_host': ''}, 'immich_cilium_nfs_host'),
+    ('site-lib-empty-name', 'site', {'immich_library_name': ''}, 'immich_library_name'),
+    ('site-lib-type', 'site', {'immich_library_job_concurrency': 'thumbnailGeneration=2'}, 'immich_library_job_concurrency'),
+    ('site-lib-format', 'site', {'immich_library_scan_cron': '0 3 * *'}, 'immich_library_scan_cron'),
+    ('site-lib-import-path-twice', 'site', {'immich_library_import_paths': ['/mnt/photos', '/mnt/photos/']}, 'immich_library_import_paths'),
+    ('site-lib-cross', 'site', {'immich_library_import_paths': ['/srv/photos']}, 'immich_library_import_paths'),
     # modules, directly
     ('mod-library-relative-import', 'module:homelab.immich.immich_library', {'name': 'NAS photos', 'import_paths': ['photos']},
      'import_paths'),
@@ -127,8 +160,10 @@ def test_the_write_watch_sees_writes(converged, catalogue, expect):
 def test_bad_input_fails_before_any_change(converged, catalogue, case_id, target, bad, name):
     tb = converged
     watch = WriteWatch(tb, MANAGED_BY, catalogue['resources'], exclude=()).start(catalogue['snapshot'])
-    kind, what = target.split(':', 1)
-    if kind == 'role':
+    kind, what = (target.split(':', 1) + [''])[:2]
+    if kind == 'site':
+        run = tb.playbook(extra_vars=bad, timeout=300)
+    elif kind == 'role':
         run = tb.playbook('--tags', what, extra_vars=bad, timeout=300)
     else:
         connection = catalogue['truenas'] if what.startswith('homelab.immich.truenas_') else catalogue['immich']

@@ -38,3 +38,21 @@ def test_overwritten_label_is_set_back_by_applying_that_object_only(converged, e
     assert rerun.rc == 0 and rerun.changed == 0, rerun.tail(40)
     assert not again.stop()['k8s_write_requests']
     tb.converged = True
+
+
+def test_an_equivalent_spelling_is_not_a_change(converged, expect):
+    """Trailing and doubled slashes in the import paths and the NFS share, an upper-case NFS server name and a
+    trailing slash on the S3 endpoint mean the same values: the run changes nothing and writes nothing."""
+    tb = converged
+    equivalent = {
+        'immich_library_import_paths': [p + '/' for p in expect.var('immich_library_import_paths')],
+        'csi_driver_nfs_share': expect.var('csi_driver_nfs_share').replace('/', '//', 1) + '/',
+        'csi_driver_nfs_server': expect.var('csi_driver_nfs_server').upper(),
+        'immich_database_s3_endpoint_url': expect.var('immich_database_s3_endpoint_url') + '/',
+    }
+    watch = WriteWatch(tb, MANAGED_BY).start()
+    run = tb.playbook(extra_vars=equivalent)
+    result = watch.stop()
+    assert run.rc == 0 and run.changed == 0, run.tail(40)
+    assert not WriteWatch.written(result), 'the equivalent spelling wrote: %s' % {
+        key: value for key, value in WriteWatch.written(result).items() if key != 'snapshot'}
