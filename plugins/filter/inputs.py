@@ -9,6 +9,7 @@ import posixpath
 
 from ansible.errors import AnsibleFilterError
 
+
 def normpath(path):
     """``/mnt/photos/``, ``/mnt//photos`` and ``/mnt/photos/.`` all become ``/mnt/photos``; a relative path stays relative."""
     if not isinstance(path, str):
@@ -49,6 +50,30 @@ def endpoint_url(url):
     return url.strip().rstrip('/')
 
 
+_QUANTITY_FACTORS = {
+    '': 1, 'm': 0.001, 'k': 10 ** 3, 'M': 10 ** 6, 'G': 10 ** 9, 'T': 10 ** 12, 'P': 10 ** 15, 'E': 10 ** 18,
+    'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+}
+
+
+def k8s_quantity_bytes(quantity):
+    """The number a Kubernetes quantity stands for: 20Gi is 20 * 2**30 and 20G is 20 * 10**9, as the apiserver
+    reads them (so a live 21474836480 and an asked 20Gi compare equal, and 20G is smaller than 20Gi)."""
+    text = str(quantity).strip()
+    for suffix in sorted(_QUANTITY_FACTORS, key=len, reverse=True):
+        if suffix and text.endswith(suffix):
+            number = text[:-len(suffix)]
+            break
+    else:
+        suffix, number = '', text
+    try:
+        value = float(number) if '.' in number else int(number)
+    except ValueError:
+        raise AnsibleFilterError("k8s_quantity_bytes: '%s' is not a Kubernetes quantity such as 20Gi" % quantity)
+    result = value * _QUANTITY_FACTORS[suffix]
+    return int(result) if float(result).is_integer() else result
+
+
 class FilterModule(object):
 
     def filters(self):
@@ -57,4 +82,5 @@ class FilterModule(object):
             'hostname': hostname,
             'duplicates': duplicates,
             'endpoint_url': endpoint_url,
+            'k8s_quantity_bytes': k8s_quantity_bytes,
         }

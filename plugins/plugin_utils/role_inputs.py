@@ -104,15 +104,15 @@ def type_errors(spec, values, prefix=''):
         secret = bool(option.get('no_log'))
         full = prefix + name
         if not _accepts(declared, value):
-            errors.append('%s must be %s, got %s: %s.' % (full, _EXPECTED.get(declared, declared), _kind(value),
-                                                       _shown(value, secret)))
+            expected = _EXPECTED.get(declared, declared)
+            errors.append('%s must be %s, got %s: %s.' % (full, expected, _kind(value), _shown(value, secret)))
             continue
         elements = option.get('elements')
         if declared == 'list' and elements and value is not None:
             for index, item in enumerate(value):
                 if not _accepts(elements, item) or item is None:
-                    errors.append('%s[%d] must be %s, got %s: %s.' % (full, index, _EXPECTED.get(elements, elements),
-                                                                     _kind(item), _shown(item, secret)))
+                    expected = _EXPECTED.get(elements, elements)
+                    errors.append('%s[%d] must be %s, got %s: %s.' % (full, index, expected, _kind(item), _shown(item, secret)))
                 elif elements == 'dict' and option.get('options'):
                     errors.extend(type_errors(option['options'], dict(item), '%s[%d].' % (full, index)))
         if declared == 'dict' and option.get('options') and isinstance(value, Mapping):

@@ -87,8 +87,8 @@ def test_every_typed_variable_fails_cleanly_naming_itself(matrix):
     for role, name, declared in rows:
         r = recorded.get((role, name), {'failed': False, 'task': '(not run)', 'msg': ''})
         clean = r['failed'] and r.get('task') == TYPE_CHECK_TASK % role and name in r.get('msg', '')
-        table.append('| %-20s | %-52s | %-5s | %-9s | %s |' % (role, name, declared, WRONG[declared][0],
-                                                                 'fails, names it' if clean else 'NOT CLEAN'))
+        verdict = 'fails, names it' if clean else 'NOT CLEAN'
+        table.append('| %-20s | %-52s | %-5s | %-9s | %s |' % (role, name, declared, WRONG[declared][0], verdict))
         if not clean:
             bad.append('%s (%s given %s): %s' % (name, declared, WRONG[declared][0], r))
     print('\nWrong-type inputs (%d typed variables):' % len(rows))
