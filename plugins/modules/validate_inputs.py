@@ -21,7 +21,12 @@ description:
   - Every failing variable is reported in one message, each by its name; values of C(no_log) options are
     never shown.
   - Runs on the controller only; it reads variables and writes nothing.
-author: homelab.immich contributors
+author:
+  - homelab.immich developers (@homelab)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
 options:
   entry_point:
     description: The entry point of the role's argument spec to check against.
@@ -31,12 +36,20 @@ options:
     description: The C(options) of an argument spec to use instead of the calling role's.
     type: dict
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  connection:
+    support: none
+  delegation:
+    support: none
+  diff_mode:
+    support: none
   platform:
     platforms: all
 """

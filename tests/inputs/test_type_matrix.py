@@ -74,7 +74,7 @@ def matrix(tmp_path_factory):
                                        sort_keys=False))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.null')
     run = subprocess.run([os.path.join(VENV_BIN, 'ansible-playbook'), '-i', os.path.join(ROOT, 'inventories', 'local'), str(playbook)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     with open(results) as stream:
         recorded = {(r['role'], r['var']): r for r in json.load(stream)}
@@ -106,5 +106,5 @@ def test_the_matrix_sees_a_variable_that_is_not_checked(tmp_path):
          'vars': {'valkey_port': 6380}}]}]))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
     run = subprocess.run([os.path.join(VENV_BIN, 'ansible-playbook'), '-i', os.path.join(ROOT, 'inventories', 'local'), str(playbook)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-3000:]

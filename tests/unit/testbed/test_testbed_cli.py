@@ -80,3 +80,34 @@ def test_env_without_a_running_testbed_says_how_to_start(tmp_path):
     result = run([os.path.join(TESTBED, "testbed"), "env"], {"TESTBED_DIR": str(tmp_path / "none")})
     assert result.returncode == 1
     assert "make testbed-up" in result.stderr
+
+
+def test_down_refuses_a_directory_it_did_not_make(tmp_path):
+    """A mistyped TESTBED_DIR must not be deleted: `down` removes only what `up` made."""
+    precious = tmp_path / "photos"
+    precious.mkdir()
+    (precious / "IMG_0001.jpg").write_bytes(b"irreplaceable")
+    result = run([os.path.join(TESTBED, "testbed"), "down"], {"TESTBED_DIR": str(precious), "HOMELAB_IMMICH_CACHE": str(tmp_path / "cache")})
+    assert result.returncode != 0
+    assert "refusing to remove TESTBED_DIR=%s" % precious in result.stderr
+    assert (precious / "IMG_0001.jpg").read_bytes() == b"irreplaceable"
+
+
+def test_down_removes_a_directory_it_made(tmp_path):
+    made = tmp_path / "run"
+    made.mkdir()
+    (made / ".homelab-immich-testbed").write_text("")
+    result = run([os.path.join(TESTBED, "testbed"), "down"], {"TESTBED_DIR": str(made), "HOMELAB_IMMICH_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    assert not made.exists()
+
+
+def test_up_refuses_a_foreign_directory(tmp_path):
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / ".bashrc").write_text("x")
+    result = run([os.path.join(TESTBED, "testbed"), "up"], {"TESTBED_DIR": str(foreign), "HOMELAB_IMMICH_CACHE": str(tmp_path / "cache"),
+                                   "TESTBED_PYTHON": "/bin/true", "GO_MIN_VERSION": "1.0"})
+    assert result.returncode != 0
+    assert "was not made by the testbed" in result.stderr or "choose another directory" in result.stderr
+    assert (foreign / ".bashrc").exists()
