@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
 INVENTORY ?= inventories/local
 
-.PHONY: help setup demo test lint sanity unit roles molecule reliability bench testbed-up testbed-down clean
+.PHONY: help setup demo test lint sanity unit roles molecule reliability bench docs testbed-up testbed-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ reliability: setup ## Faults, secrets in -vvv output, bad inputs, data safety (o
 
 bench: setup ## Time a cold converge, a no-op re-run and a --check run against the kubectl floor
 	$(BIN)/python tests/bench/run.py
+
+docs: setup ## Rewrite the variables section of each role's README from its meta/argument_specs.yml
+	$(BIN)/python tests/docs/role_readmes.py
 
 testbed-up: setup ## Build (first time) and start the local control plane and emulators
 	$(TESTBED) up

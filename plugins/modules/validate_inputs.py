@@ -40,6 +40,8 @@ attributes:
     support: full
   async:
     support: none
+  become:
+    support: none
   bypass_host_loop:
     support: none
   check_mode:

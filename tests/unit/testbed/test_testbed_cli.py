@@ -106,8 +106,8 @@ def test_up_refuses_a_foreign_directory(tmp_path):
     foreign = tmp_path / "home"
     foreign.mkdir()
     (foreign / ".bashrc").write_text("x")
-    result = run([os.path.join(TESTBED, "testbed"), "up"], {"TESTBED_DIR": str(foreign), "HOMELAB_IMMICH_CACHE": str(tmp_path / "cache"),
-                                   "TESTBED_PYTHON": "/bin/true", "GO_MIN_VERSION": "1.0"})
+    env = {"TESTBED_DIR": str(foreign), "HOMELAB_IMMICH_CACHE": str(tmp_path / "cache"), "TESTBED_PYTHON": "/bin/true"}
+    result = run([os.path.join(TESTBED, "testbed"), "up"], env)
     assert result.returncode != 0
     assert "was not made by the testbed" in result.stderr or "choose another directory" in result.stderr
     assert (foreign / ".bashrc").exists()
