@@ -169,3 +169,76 @@ def test_two_apply_entries_of_the_manager_are_not_guessed_between():
     live = live_of()
     live['metadata']['managedFields'].append(dict(live['metadata']['managedFields'][0]))
     assert 'no single apply entry' in changed(APPLIED, live)
+
+
+def test_a_reordered_set_list_is_applied():
+    """Same owned values in another order: an apply would reorder the live list, so it counts as a change."""
+    applied = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'c', 'finalizers': ['b', 'a']}}
+    fields = {'f:metadata': {'f:finalizers': {'.': {}, 'v:"a"': {}, 'v:"b"': {}}}}
+    live = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'c', 'finalizers': ['a', 'b'], 'managedFields': [
+        {'manager': MANAGER, 'operation': 'Apply', 'fieldsV1': fields}]}}
+    assert 'values differ' in changed(applied, live)
+
+
+def test_the_managers_status_subresource_entry_is_not_its_apply_entry():
+    """An Apply entry of the same manager on the status subresource is another entry: the main one still decides."""
+    live = live_of()
+    live['metadata']['managedFields'].append(
+        {'manager': MANAGER, 'operation': 'Apply', 'subresource': 'status', 'fieldsV1': {'f:status': {'f:replicas': {}}}})
+    assert owned_fields(live, MANAGER) == FIELDS
+    assert changed(APPLIED, live) is None
+
+
+def test_an_update_entry_of_the_manager_is_not_an_apply_entry():
+    live = live_of()
+    live['metadata']['managedFields'][0]['operation'] = 'Update'
+    assert 'no single apply entry' in changed(APPLIED, live)
+
+
+def test_a_map_that_is_no_map_in_the_live_object_is_applied():
+    live = live_of()
+    live['spec']['selector'] = 'app=valkey'
+    fields = copy.deepcopy(FIELDS)
+    fields['f:spec']['f:selector'] = {'f:matchLabels': {'f:app': {}}}
+    live['metadata']['managedFields'][0]['fieldsV1'] = fields
+    assert 'is not a map in the live object' in changed(APPLIED, live)
+
+
+def test_a_keyed_list_of_another_length_is_applied():
+    live = live_of()
+    live['spec']['template']['spec']['containers'][0]['env'].append({'name': 'C', 'value': '3'})
+    assert 'differs in length' in changed(APPLIED, live)
+
+
+def test_a_keyed_item_whose_key_is_not_owned_is_applied():
+    fields = copy.deepcopy(FIELDS)
+    env = fields['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"valkey"}']['f:env']
+    env['k:{"name":"Z"}'] = env.pop('k:{"name":"B"}')
+    assert 'is not owned' in changed(APPLIED, live_of(fields=fields))
+
+
+def test_a_keyed_list_with_fewer_owned_items_is_applied():
+    fields = copy.deepcopy(FIELDS)
+    del fields['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"valkey"}']['f:env']['k:{"name":"B"}']
+    assert 'owned items differ in number' in changed(APPLIED, live_of(fields=fields))
+
+
+def test_an_unreadable_key_is_not_guessed():
+    """A key that is not JSON stops the search for that item: the first item is reported, not passed over."""
+    fields = copy.deepcopy(FIELDS)
+    container = fields['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"valkey"}']
+    container['f:env'] = {'k:not-json': {'.': {}, 'f:name': {}}, 'k:{"name":"A"}': container['f:env']['k:{"name":"A"}']}
+    assert changed(APPLIED, live_of(fields=fields)).endswith('env[0] is not owned')
+
+
+def test_a_compound_key_must_match_in_every_field():
+    """ports are keyed by containerPort AND protocol: the same port over UDP is another item."""
+    live = live_of()
+    live['spec']['template']['spec']['containers'][0]['ports'][0]['protocol'] = 'UDP'
+    assert 'ports[0] is not owned' in changed(APPLIED, live)
+
+
+def test_a_scalar_owned_as_a_tree_is_applied():
+    fields = copy.deepcopy(FIELDS)
+    fields['f:spec']['f:replicas'] = {'f:value': {}}
+    assert 'a scalar owned as a tree' in changed(APPLIED, live_of(fields=fields))
