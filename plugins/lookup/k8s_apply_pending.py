@@ -36,14 +36,8 @@ options:
     type: list
     elements: dict
     default: []
-  kubeconfig:
-    description:
-      - Path to a kubeconfig, or its content as a mapping. Unset, kubernetes.core's defaults apply
-        (E(K8S_AUTH_KUBECONFIG), then C(~/.kube/config)).
-    type: raw
-  context:
-    description: The kubeconfig context. Unset, the current context.
-    type: str
+extends_documentation_fragment:
+  - homelab.immich.k8s_connection
 requirements:
   - kubernetes.core
   - kubernetes (Python)
@@ -70,20 +64,11 @@ _list:
 """
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.homelab.immich.plugins.module_utils.k8s_apply_state import apply_change_reason
-
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError as import_error:  # pragma: no cover - reported when the lookup runs
-    get_api_client = None
-    IMPORT_ERROR = import_error
-else:
-    IMPORT_ERROR = None
+from ansible_collections.homelab.immich.plugins.plugin_utils import k8s_client
 
 display = Display()
 
@@ -107,15 +92,8 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        if get_api_client is None:
-            raise AnsibleLookupError('k8s_apply_pending needs kubernetes.core and the kubernetes Python client: %s'
-                                     % to_native(IMPORT_ERROR))
         field_manager = self.get_option('field_manager')
-        auth = dict((name, self.get_option(name)) for name in ('kubeconfig', 'context') if self.get_option(name) is not None)
-        try:
-            client = get_api_client(**auth)
-        except Exception as error:
-            raise AnsibleLookupError('k8s_apply_pending: cannot reach the cluster: %s' % to_native(error))
+        client = k8s_client.connect('k8s_apply_pending', *k8s_client.connection_options(self))
 
         known = dict((_identity(obj), obj) for obj in self.get_option('live') or [] if obj)
         pending = []
@@ -124,23 +102,10 @@ class LookupModule(LookupBase):
             if _identity(obj) in known:
                 live = known[_identity(obj)]
             else:
-                live = self._read(client, obj, label)
+                live = k8s_client.read(client, 'k8s_apply_pending', obj.get('apiVersion', 'v1'), obj['kind'],
+                                       name=obj['metadata']['name'], namespace=obj['metadata'].get('namespace'))
             reason = apply_change_reason(obj, live, field_manager)
             if reason:
                 display.vvv('k8s_apply_pending: %s would change (%s)' % (label, reason))
                 pending.append(obj)
         return pending
-
-    @staticmethod
-    def _read(client, obj, label):
-        """The live object, or None when it (or its API) does not exist."""
-        try:
-            resource = client.resource(obj['kind'], obj.get('apiVersion', 'v1'))
-            return client.get(resource, name=obj['metadata']['name'], namespace=obj['metadata'].get('namespace')).to_dict()
-        except NotFoundError:
-            return None
-        except ResourceNotFoundError:
-            # The API is not served (yet): the apply reports that with the module's own message.
-            return None
-        except Exception as error:
-            raise AnsibleLookupError('k8s_apply_pending: reading %s failed: %s' % (label, to_native(error)))

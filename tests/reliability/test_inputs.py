@@ -181,9 +181,19 @@ def test_bad_input_fails_before_any_change(converged, catalogue, case_id, target
     assert not written, '%s: bad input %s wrote before failing: %s' % (case_id, json.dumps(bad), json.dumps(written, indent=1))
 
 
-def test_catalogue_is_broad():
-    targets = {c[1] for c in CASES}
-    roles = {t for t in targets if t.startswith('role:')}
-    modules = {t for t in targets if t.startswith('module:')}
-    assert len(CASES) >= 30 and len(roles) >= 6 and len(modules) >= 4, (len(CASES), roles, modules)
+def test_catalogue_covers_every_role_and_module_input():
+    """Each role has cases run alone (--tags) and as part of the whole site.yml; each module a role hands user
+    input to has a case of its own; no two cases share an id."""
+    roles = ['truenas_nfs_export', 'csi_driver_nfs', 'cnpg_operator', 'immich_database', 'valkey', 'immich', 'immich_library']
+    tagged = {c[1].split(':', 1)[1] for c in CASES if c[1].startswith('role:')}
+    site_vars = [name for c in CASES if c[1] == 'site' for name in c[2]]
+    assert set(roles) <= tagged, sorted(set(roles) - tagged)
+    for role in roles:
+        others = [r for r in roles if r != role and r.startswith(role + '_')]
+        mine = [v for v in site_vars if v.startswith(role + '_') and not any(v.startswith(o + '_') for o in others)]
+        assert mine, 'no site case for %s' % role
+    modules = {c[1].split(':', 1)[1] for c in CASES if c[1].startswith('module:')}
+    wanted = {'homelab.immich.immich_library', 'homelab.immich.immich_config', 'homelab.immich.immich_api_key',
+              'homelab.immich.immich_info', 'homelab.immich.truenas_nfs_share'}
+    assert wanted <= modules, sorted(wanted - modules)
     assert len({c[0] for c in CASES}) == len(CASES)

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleLookupError
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from ansible_collections.homelab.immich.plugins.lookup import k8s_apply_pending
+from ansible_collections.homelab.immich.plugins.plugin_utils import k8s_client
 
 MANAGER = 'homelab.immich'
 
@@ -53,7 +54,7 @@ class Live:
 @pytest.fixture
 def live(monkeypatch):
     client = Live([config_map('same', '1'), config_map('other', '1')])
-    monkeypatch.setattr(k8s_apply_pending, 'get_api_client', lambda **auth: client)
+    monkeypatch.setattr(k8s_client, 'get_api_client', lambda **auth: client)
     return client
 
 

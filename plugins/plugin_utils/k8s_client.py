@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) homelab.immich contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Kubernetes client of the collection's lookups: kubernetes.core's, in the controller process."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_native
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+except ImportError as import_error:  # pragma: no cover - reported when a lookup runs
+    get_api_client = None
+    IMPORT_ERROR = import_error
+else:
+    IMPORT_ERROR = None
+
+
+def connection_options(lookup):
+    """kubeconfig and context of a lookup documented with homelab.immich.k8s_connection. Options taken from variables
+    arrive as the inventory wrote them (say, a path built from another variable) and are templated here."""
+    templar = lookup._templar  # pylint: disable=protected-access
+    values = []
+    for name in ('kubeconfig', 'context'):
+        value = lookup.get_option(name)
+        values.append(templar.template(value) if value is not None and templar is not None else value)
+    return values
+
+
+def connect(plugin, kubeconfig=None, context=None):
+    """A client for the given connection (None: kubernetes.core's defaults); ``plugin`` names the caller in errors."""
+    if get_api_client is None:
+        raise AnsibleLookupError('%s needs kubernetes.core and the kubernetes Python client: %s' % (plugin, to_native(IMPORT_ERROR)))
+    auth = dict((name, value) for name, value in (('kubeconfig', kubeconfig), ('context', context)) if value is not None)
+    try:
+        return get_api_client(**auth)
+    except Exception as error:
+        raise AnsibleLookupError('%s: cannot reach the cluster: %s' % (plugin, to_native(error)))
+
+
+def read(client, plugin, api_version, kind, name=None, namespace=None, label_selector=None):
+    """The live object (None when it or its API does not exist), or with no name the list of objects ([] likewise)."""
+    label = '%s %s%s' % (kind, (namespace + '/') if namespace else '', name or '(all)')
+    try:
+        resource = client.resource(kind, api_version)
+        options = {'label_selector': label_selector} if label_selector else {}
+        found = client.get(resource, name=name, namespace=namespace or None, **options)
+    except (NotFoundError, ResourceNotFoundError):
+        # Not there, or its API is not served (yet): the roles decide what that means.
+        return None if name else []
+    except Exception as error:
+        raise AnsibleLookupError('%s: reading %s failed: %s' % (plugin, label, to_native(error)))
+    found = found.to_dict()
+    return found if name else found.get('items') or []
+
+
+def api_groups(client):
+    """The names of the API groups the cluster serves, as kubernetes.core's k8s lookup lists them."""
+    return list(client.resources.api_groups)
