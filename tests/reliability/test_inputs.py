@@ -6,7 +6,8 @@ failed results, not loop labels of checks that passed), and nothing was written
 (Kubernetes: the signatures of every object labelled managed-by homelab.immich and the apiserver's write
 counters; the Immich and TrueNAS emulators' write logs).
 
-Role cases run `site.yml --tags <role> -e @vars`, site cases the whole `site.yml -e @vars`; module cases run the module ad hoc
+Role cases run `site.yml --tags <role> -e @vars`, site cases the whole `site.yml -e @vars` (one run per kind of
+check, every role's bad value at once); module cases run the module ad hoc
 (`ansible localhost -m ... -a <json>`) with working connection settings from the inventory, so only the
 bad option can make them fail. The per-role input tests of tests/roles go deeper into each role.
 """
@@ -68,11 +69,13 @@ CASES = [
     ('lib-bad-cron', 'role:immich_library', {'immich_library_scan_cron': '0 3 * *'}, 'immich_library_scan_cron'),
     ('lib-unknown-queue', 'role:immich_library', {'immich_library_job_concurrency': {'thumbnails': 2}}, 'immich_library_job_concurrency'),
     ('lib-api-url-no-scheme', 'role:immich_library', {'immich_library_api_url': 'photos.example.org'}, 'immich_library_api_url'),
-    # site.yml as a whole (no tags): each role's bad value, one per kind of check (choice, type, format,
-    # cross-field), must stop the run in its first play, before the NAS, the cluster or Immich is contacted.
-    # test_site_inputs.py runs these on the session's fresh testbed too.
+    # site.yml as a whole (no tags): each role's bad value, one per kind of check (the token after the role in
+    # the id: choice, type, format, cross), must stop the run in its first play, before the NAS, the cluster or
+    # Immich is contacted. The cases of one kind run together (site_batches), and the one failure must name every
+    # role's variable: the first play reports all of them at once. test_site_inputs.py runs them on the session's
+    # fresh testbed too.
     ('site-nfs-choice', 'site', {'truenas_nfs_export_state': 'gone'}, 'truenas_nfs_export_state'),
-    ('site-nfs-networks-a-string', 'site', {'truenas_nfs_export_networks': '192.168.10.0/24'}, 'truenas_nfs_export_networks'),
+    ('site-nfs-type-networks-a-string', 'site', {'truenas_nfs_export_networks': '192.168.10.0/24'}, 'truenas_nfs_export_networks'),
     ('site-nfs-format', 'site', {'truenas_nfs_export_path': 'BigTank/photos/All'}, 'truenas_nfs_export_path'),
     ('site-nfs-cross', 'site', {'truenas_nfs_export_maproot_user': 'root', 'truenas_nfs_export_mapall_user': 'nobody'},
      'truenas_nfs_export_mapall_user'),
@@ -81,10 +84,10 @@ CASES = [
     ('site-csi-format', 'site', {'csi_driver_nfs_capacity': '1TB'}, 'csi_driver_nfs_capacity'),
     ('site-cnpg-type', 'site', {'cnpg_operator_barman_plugin_install': 'sometimes'}, 'cnpg_operator_barman_plugin_install'),
     ('site-cnpg-format', 'site', {'cnpg_operator_version': 'v1.30.0'}, 'cnpg_operator_version'),
-    ('site-db-secret-source-inventory', 'site', {'immich_database_owner_secret_source': 'inventory'},
+    ('site-db-choice-secret-source-inventory', 'site', {'immich_database_owner_secret_source': 'inventory'},
      'immich_database_owner_secret_source'),
     ('site-db-type', 'site', {'immich_database_postgresql_parameters': 'max_connections=200'}, 'immich_database_postgresql_parameters'),
-    ('site-db-s3-endpoint-with-bucket', 'site', {'immich_database_s3_endpoint_url': 'http://127.0.0.1:9000/immich-database-backups'},
+    ('site-db-format-s3-endpoint-with-bucket', 'site', {'immich_database_s3_endpoint_url': 'http://127.0.0.1:9000/immich-database-backups'},
      'immich_database_s3_endpoint_url'),
     ('site-db-cross', 'site', {'immich_database_owner_secret_source': 'external_secret',
                                'immich_database_owner_external_secret_store_name': ''}, 'immich_database_owner_external_secret_store_name'),
@@ -96,10 +99,10 @@ CASES = [
     ('site-immich-type', 'site', {'immich_trusted_proxies': '10.0.0.0/8'}, 'immich_trusted_proxies'),
     ('site-immich-format', 'site', {'immich_hostname': 'Photos_Server'}, 'immich_hostname'),
     ('site-immich-cross', 'site', {'immich_cilium_network_policy_enabled': True, 'immich_cilium_nfs_host': ''}, 'immich_cilium_nfs_host'),
-    ('site-lib-empty-name', 'site', {'immich_library_name': ''}, 'immich_library_name'),
+    ('site-lib-format-empty-name', 'site', {'immich_library_name': ''}, 'immich_library_name'),
     ('site-lib-type', 'site', {'immich_library_job_concurrency': 'thumbnailGeneration=2'}, 'immich_library_job_concurrency'),
     ('site-lib-format', 'site', {'immich_library_scan_cron': '0 3 * *'}, 'immich_library_scan_cron'),
-    ('site-lib-import-path-twice', 'site', {'immich_library_import_paths': ['/mnt/photos', '/mnt/photos/']}, 'immich_library_import_paths'),
+    ('site-lib-cross-import-path-twice', 'site', {'immich_library_import_paths': ['/mnt/photos', '/mnt/photos/']}, 'immich_library_import_paths'),
     ('site-lib-cross', 'site', {'immich_library_import_paths': ['/srv/photos']}, 'immich_library_import_paths'),
     # modules, directly
     ('mod-library-relative-import', 'module:homelab.immich.immich_library', {'name': 'NAS photos', 'import_paths': ['photos']},
@@ -118,6 +121,24 @@ CASES = [
 
 
 _SHARED = {}
+SITE_KINDS = ('choice', 'type', 'format', 'cross')
+
+
+def site_batches():
+    """The site cases grouped by kind of check, each group split so that no variable is given twice:
+    [(batch id, merged bad input, [names that must appear in the failure])]."""
+    batches = []
+    for kind in SITE_KINDS:
+        groups = []
+        for case_id, _target, bad, name in [c for c in CASES if c[1] == 'site' and c[0].split('-')[2] == kind]:
+            group = next((g for g in groups if not set(g[0]) & set(bad)), None)
+            if group is None:
+                group = ({}, [])
+                groups.append(group)
+            group[0].update(bad)
+            group[1].append(name)
+        batches += [('site-%s-%d' % (kind, n + 1), merged, names) for n, (merged, names) in enumerate(groups)]
+    return batches
 
 
 @pytest.fixture
@@ -156,14 +177,15 @@ def test_the_write_watch_sees_writes(converged, catalogue, expect):
     assert result['immich_writes'] and result['truenas_writes'], result
 
 
-@pytest.mark.parametrize('case_id,target,bad,name', CASES, ids=[c[0] for c in CASES])
+ROLE_AND_MODULE_CASES = [c for c in CASES if c[1] != 'site']
+
+
+@pytest.mark.parametrize('case_id,target,bad,name', ROLE_AND_MODULE_CASES, ids=[c[0] for c in ROLE_AND_MODULE_CASES])
 def test_bad_input_fails_before_any_change(converged, catalogue, case_id, target, bad, name):
     tb = converged
     watch = WriteWatch(tb, MANAGED_BY, catalogue['resources'], exclude=()).start(catalogue['snapshot'])
-    kind, what = (target.split(':', 1) + [''])[:2]
-    if kind == 'site':
-        run = tb.playbook(extra_vars=bad, timeout=300)
-    elif kind == 'role':
+    kind, what = target.split(':', 1)
+    if kind == 'role':
         run = tb.playbook('--tags', what, extra_vars=bad, timeout=300)
     else:
         connection = catalogue['truenas'] if what.startswith('homelab.immich.truenas_') else catalogue['immich']
@@ -179,6 +201,35 @@ def test_bad_input_fails_before_any_change(converged, catalogue, case_id, target
     assert name in failures, '%s: the failure does not name %s:\n%s' % (case_id, name, failures[-3000:] or run.tail(30))
     written = WriteWatch.written(result)
     assert not written, '%s: bad input %s wrote before failing: %s' % (case_id, json.dumps(bad), json.dumps(written, indent=1))
+
+
+@pytest.mark.parametrize('batch_id,bad,names', site_batches(), ids=[b[0] for b in site_batches()])
+def test_site_yml_names_every_roles_bad_input_and_writes_nothing(converged, catalogue, batch_id, bad, names):
+    tb = converged
+    watch = WriteWatch(tb, MANAGED_BY, catalogue['resources'], exclude=()).start(catalogue['snapshot'])
+    run = tb.playbook(extra_vars=bad, timeout=300)
+    result = watch.stop()
+    catalogue['snapshot'] = result['snapshot']
+    assert_site_run_failed_early(run, result, batch_id, bad, names)
+
+
+def assert_site_run_failed_early(run, result, batch_id, bad, names):
+    """The run failed in site.yml's input-check play, naming every variable, and wrote nothing anywhere."""
+    assert run.rc != 0, '%s: bad input %s was accepted:\n%s' % (batch_id, json.dumps(bad), run.tail(30))
+    failures = run.failures()
+    missing = [name for name in names if name not in failures]
+    assert not missing, '%s: the failure does not name %s:\n%s' % (batch_id, missing, failures[-4000:] or run.tail(30))
+    assert 'PLAY [Export the photos' not in run.output, '%s: the run got past the input-check play:\n%s' % (batch_id, run.tail(40))
+    written = WriteWatch.written(result)
+    assert not written, '%s: bad input %s wrote before failing: %s' % (batch_id, json.dumps(bad), json.dumps(written, indent=1))
+
+
+def test_site_batches_keep_every_case():
+    """Control: every site case's variables are in exactly one batch of its kind, with its name to find."""
+    site = [c for c in CASES if c[1] == 'site']
+    assert all(c[0].split('-')[2] in SITE_KINDS for c in site), [c[0] for c in site if c[0].split('-')[2] not in SITE_KINDS]
+    assert sorted(n for b in site_batches() for n in b[2]) == sorted(c[3] for c in site)
+    assert len(site_batches()) < len(site)
 
 
 def test_catalogue_covers_every_role_and_module_input():
