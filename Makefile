@@ -31,9 +31,11 @@ demo: setup testbed-up ## Start the testbed and converge site.yml against it
 
 test: setup lint sanity unit roles molecule reliability ## Everything CI runs: lint, sanity, unit, role, molecule and reliability tests
 
+# ansible-lint installs the collection under test into ANSIBLE_HOME (default ~/.ansible) and prefers that copy
+# afterwards: a checkout of its own keeps another checkout's copy from shadowing this one.
 lint: setup ## ansible-lint (production profile) and yamllint
 	yamllint --strict .
-	ansible-lint
+	ANSIBLE_HOME=$(CURDIR)/.ansible ansible-lint
 
 sanity: setup ## ansible-test sanity on a copy laid out as ansible_collections/homelab/immich
 	tests/sanity/run.sh

@@ -1,7 +1,7 @@
 """meta/argument_specs.yml is the single description of every role variable; defaults/main.yml holds the values.
 
 Each role's defaults and the options of its entry points must name the same variables (the site-level
-homelab_immich_* connection settings are declared without a role default), every option must have a type and a
+homelab_immich_* connection settings and required arguments are declared without a role default), every option must have a type and a
 description, and a default written in the spec must be the value defaults/main.yml holds.
 """
 import os
@@ -23,7 +23,9 @@ def test_defaults_and_spec_name_the_same_variables(role):
     defaults = load(role, 'defaults', 'main.yml')
     specs = load(role, 'meta', 'argument_specs.yml')['argument_specs']
     declared = {name for entry in specs.values() for name in (entry.get('options') or {})}
-    site_level = {name for name in declared if name.startswith('homelab_immich_')}
+    # Site-level settings and the arguments an internal role's caller must give have no role default.
+    site_level = {name for name in declared if name.startswith('homelab_immich_')} | {
+        name for entry in specs.values() for name, option in (entry.get('options') or {}).items() if option.get('required')}
     assert sorted(set(defaults) - declared) == [], 'in defaults/main.yml but in no entry point of meta/argument_specs.yml'
     assert sorted(declared - site_level - set(defaults)) == [], 'in meta/argument_specs.yml but without a value in defaults/main.yml'
 
