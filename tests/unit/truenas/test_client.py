@@ -22,7 +22,7 @@ def client_for(emulator, **kwargs):
 @pytest.mark.parametrize('version,expected,control', [
     ('25.04', (25, 4, 2), False),
     ('25.10', (25, 10, 1), True),
-    ('26.04', (26, 4, 0), True),
+    ('26.0', (26, 0, 0), True),  # the release after 25.10 is 26.0.0 (api/v26_0_0), not "26.04"
 ])
 def test_connects_and_detects_release(make_emulator, version, expected, control):
     emulator = make_emulator(version)
@@ -33,7 +33,8 @@ def test_connects_and_detects_release(make_emulator, version, expected, control)
 
 
 @pytest.mark.parametrize('text,expected', [
-    ('TrueNAS-SCALE-25.04.2', (25, 4, 2)), ('TrueNAS-25.10.1', (25, 10, 1)), ('26.04.0', (26, 4, 0)),
+    ('TrueNAS-SCALE-25.04.2', (25, 4, 2)), ('TrueNAS-25.10.1', (25, 10, 1)), ('TrueNAS-26.0.0-BETA.3', (26, 0, 0)),
+    ('TrueNAS-25.04.2.6', (25, 4, 2)),
     ('TrueNAS-SCALE-24.10.2.1', (24, 10, 2)), ('TrueNAS-25.10-MASTER-20250601', (25, 10, 0)), ('nonsense', None),
 ])
 def test_parse_version(text, expected):

@@ -26,20 +26,22 @@ def rpc(url, method, *params, login=None):
 
 def test_cli_serves_until_sigterm_and_persists_state(tmp_path):
     state = tmp_path / 'nas.json'
-    command = [sys.executable, '-m', 'tests.emulators.truenas', '--port', '0', '--version', '26.04',
+    command = [sys.executable, '-m', 'tests.emulators.truenas', '--port', '0', '--version', '26.0',
                '--api-key', API_KEY, '--state', str(state)]
     for run in range(2):
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         try:
             line = process.stdout.readline()
-            assert line.startswith('truenas-emulator ready url=ws://127.0.0.1:') and 'TrueNAS-26.04.0' in line
+            assert line.startswith('truenas-emulator ready url=ws://127.0.0.1:') and 'TrueNAS-26.0.0-BETA.3' in line
             url = line.split('url=')[1].split()[0]
             if run == 0:
                 created = rpc(url, 'sharing.nfs.create', {'path': '/mnt/BigTank/photos/All'}, login=API_KEY)
                 assert created['result']['id'] == 1
             else:  # the share survived the restart
                 assert [s['path'] for s in rpc(url, 'emulator.state')['result']['shares']] == ['/mnt/BigTank/photos/All']
-                assert rpc(url, 'service.start', 'nfs', login=API_KEY)['error']['code'] == -32601  # gone in 26.04
+                # private in 26.0 (plugins/service.py TS-26.0.0-BETA.3): reachable, but without an argument model
+                error = rpc(url, 'service.start', 'nfs', login=API_KEY)['error']
+                assert error['code'] == -32001 and error['data']['errname'] == 'EINVAL'
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
@@ -69,7 +71,9 @@ def test_faults_via_test_namespace():
         emulator.stop()
 
 
-@pytest.mark.parametrize('version,control,start', [('25.04', False, True), ('25.10', True, True), ('26.04', True, False)])
+# 26.0 (plugins/service.py TS-26.0.0-BETA.3): service.start is @private, still reachable; without an argument
+# model its options get no defaults, so {} fails (KeyError 'timeout') and only complete options work.
+@pytest.mark.parametrize('version,control,start', [('25.04', False, True), ('25.10', True, True), ('26.0', True, False)])
 def test_service_methods_per_release(version, control, start):
     emulator = start_emulator(version=version, api_key=API_KEY)
     try:
@@ -77,6 +81,10 @@ def test_service_methods_per_release(version, control, start):
         assert ('result' in answer) is control  # a job id
         answer = rpc(emulator.url, 'service.start', 'nfs', {}, login=API_KEY)
         assert ('result' in answer) is start
+        if version == '26.0':
+            assert answer['error']['data']['reason'] == "'timeout'"
+            complete = {'ha_propagate': True, 'silent': False, 'timeout': 120}
+            assert rpc(emulator.url, 'service.start', 'nfs', complete, login=API_KEY)['result'] is True
     finally:
         emulator.stop()
 

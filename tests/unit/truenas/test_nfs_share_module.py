@@ -143,7 +143,7 @@ def test_api_key_from_environment(emulator, monkeypatch):
     assert result['changed'] is True
 
 
-@pytest.mark.parametrize('version', ['25.04', '26.04'])
+@pytest.mark.parametrize('version', ['25.04', '26.0'])
 def test_share_lifecycle_on_other_releases(make_emulator, version):
     emulator = make_emulator(version)
     assert run_module(truenas_nfs_share, share_args(emulator))[0]['changed'] is True
