@@ -57,6 +57,11 @@ class Api:
         self.jobs = {}
         self.next_job_id = 1
         self.service_start_fails = False
+        # Test switch (not TrueNAS): after a start, this many service.query answers still say STOPPED, like an
+        # nfs-server unit that takes a while to come up; it makes a wait loop poll several times.
+        self.service_start_lag = 0
+        self._lagging = 0
+        self._lag_names = set()
         self.rate_limit = rate_limit if rate_limit is not None else RateLimiter()
         self.auth_fail_delay = auth_fail_delay
 
@@ -518,7 +523,12 @@ class Api:
         return None
 
     def m_service_query(self, session, filters=None, options=None):
-        return filter_list(self.state.data['services'], filters, options)
+        services = self.state.data['services']
+        if self._lagging > 0:
+            self._lagging -= 1
+            services = [dict(service, state='STOPPED', pids=[]) if service['service'] in self._lag_names else service
+                        for service in services]
+        return filter_list(services, filters, options)
 
     def m_service_update(self, session, id_or_name, data):
         if isinstance(id_or_name, int) or str(id_or_name).isdigit():
@@ -549,6 +559,9 @@ class Api:
                     return False
                 raise CallError('Service not running after start')  # or the unit's failure logs
             service.update(state='RUNNING', pids=[4242])
+            if self.service_start_lag:
+                self._lag_names = {name}
+                self._lagging = self.service_start_lag
             return True
         service.update(state='STOPPED', pids=[])
         return True

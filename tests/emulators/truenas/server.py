@@ -52,6 +52,7 @@ class Faults:
     - ``drop``:  close the TCP connection without answering (``apply``: run the call first)
     - ``delay``: sleep ``seconds`` before answering
     ``service_start_fails``: starting a service leaves it STOPPED (job FAILED / false).
+    ``service_start_lag``: after a start, that many service.query answers still report STOPPED.
     """
 
     KINDS = ('fail', 'drop', 'delay')
@@ -244,6 +245,7 @@ class TrueNASEmulator:
             'emulator.faults': lambda faults=None: (self.faults.set(faults or {}), self.faults.dump())[1],
             'emulator.clear_faults': lambda: self.faults.clear() or True,
             'emulator.service_start_fails': lambda flag=True: setattr(self.api, 'service_start_fails', flag) or True,
+            'emulator.service_start_lag': lambda count=0: setattr(self.api, 'service_start_lag', int(count)) or True,
             'emulator.state': self.state.snapshot,
             'emulator.release': lambda: {'version': self.release.full, 'system_version': self.release.system_version},
             'emulator.api_key_status': self._set_key_status,
