@@ -71,6 +71,7 @@ LOGIN_EX_REFUSALS = {
     'OTP_REQUIRED': 'the login asks for a one-time password (OTP_REQUIRED), which an API key login cannot give',
 }
 
+
 class TrueNASError(Exception):
     """A failed TrueNAS call, carrying TrueNAS's own message.
 

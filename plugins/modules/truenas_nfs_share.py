@@ -24,7 +24,7 @@ description:
   - Networks are normalised like TrueNAS does (V(10.0.0.5/24) becomes V(10.0.0.0/24)), and networks
     and hosts are compared as sets, so a re-run with the same input changes nothing.
   - Whatever the NAS already holds is read without judging it, so the module converges from any share a
-    real NAS can hold (for example V(0.0.0.0/0), which TrueNAS 25.04 accepts): managed values that differ
+    real NAS can hold (for example V(0.0.0.0/0), which TrueNAS 25.04 accepts). Managed values that differ
     from the input, or are stored in a form TrueNAS would refuse on update (duplicates), are replaced.
   - Input is held to the rules of the strictest release (25.10 and later), so every network whose address
     is 0 (V(0.0.0.0/0), V(0.0.0.0/8), V(::/0)) is refused; an empty list allows every network.

@@ -99,7 +99,7 @@ class Api:
 
     def _key_id(self, api_key):
         try:
-            return int(str(api_key).split('-')[0])
+            return int(str(api_key).split('-', maxsplit=1)[0])
         except ValueError:
             return None
 
