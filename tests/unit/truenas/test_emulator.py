@@ -103,3 +103,27 @@ def test_export_conflict_on_same_path_and_network():
         assert 'result' in rpc(emulator.url, 'sharing.nfs.create', other_client, login=API_KEY)  # no overlap: fine
     finally:
         emulator.stop()
+
+
+def test_rate_limit_and_key_status_via_test_namespace_and_cli_flags(tmp_path):
+    """The testbed's emulator runs in its own process: the rate limit is set by CLI flags and read or reset
+    through emulator.rate_limit / emulator.clear_rate_limit; emulator.api_key_status sets the key's state."""
+    command = [sys.executable, '-m', 'tests.emulators.truenas', '--port', '0', '--version', '25.10',
+               '--api-key', API_KEY, '--rate-limit-calls', '2', '--rate-limit-stall', '0', '0']
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split('url=')[1].split()[0]
+        for dummy in range(2):
+            assert 'result' in rpc(url, 'core.ping')  # unauthenticated from 25.10 on, so counted
+        assert rpc(url, 'core.ping')['error']['data']['reason'] == '[EBUSY] Rate Limit Exceeded'
+        assert [entry['num_times_called'] for entry in rpc(url, 'emulator.rate_limit')['result'].values()] == [3]
+        assert rpc(url, 'emulator.clear_rate_limit')['result'] is True
+        assert rpc(url, 'core.ping')['result'] == 'pong'
+        assert rpc(url, 'emulator.api_key_status', 'EXPIRED')['result'] == 'EXPIRED'
+        answer = rpc(url, 'auth.login_ex', {'mechanism': 'API_KEY_PLAIN', 'username': 'admin', 'api_key': API_KEY})
+        assert answer['result'] == {'response_type': 'EXPIRED'}
+        assert rpc(url, 'emulator.api_key_status', 'BOGUS')['error']['code'] == -32602
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
