@@ -200,7 +200,9 @@ def ensure_share(module, client, result, desired):
             result['share'] = client.call('sharing.nfs.create', desired)
         result['changed'] = True
     if module._diff:
-        result['diff'] = dict(before=before, after=after)
+        # an unclean list is shown as stored, so the diff says what the repair write changes
+        shown = dict(before, **dict((key, existing.get(key)) for key in unclean if key in result.get('share', {})))
+        result['diff'] = dict(before=shown, after=after)
 
 
 def main():

@@ -114,3 +114,15 @@ def test_live_share_view_never_raises(entry):
     assert set(unclean) <= {'networks', 'hosts'}
     if entry and entry.get('networks') == '10.0.0.5/24 garbage 10.0.0.0/24':
         assert view['networks'] == ['10.0.0.0/24', 'garbage'] and unclean == ['networks', 'hosts']
+
+
+def test_repair_of_an_unclean_list_shows_the_stored_value_in_the_diff(make_emulator):
+    """Duplicates compare equal as a set, but middlewared refuses them on any later update ("Entries must be
+    unique", plugins/nfs_/validators.py confirm_unique), so the module rewrites the list once."""
+    emulator = make_emulator('25.10')
+    seed(emulator, dict(comment='Immich photos', networks=['192.168.10.0/24', '192.168.10.0/24']))
+    result, dummy = run_module(truenas_nfs_share, dict(connection_args(emulator), **DESIRED), diff=True)
+    assert result['changed'] is True
+    assert result['diff']['before']['networks'] == ['192.168.10.0/24', '192.168.10.0/24']
+    assert result['diff']['after']['networks'] == ['192.168.10.0/24']
+    assert emulator.writes()[0]['params'][1] == {'networks': ['192.168.10.0/24']}
