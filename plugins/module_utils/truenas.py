@@ -64,7 +64,8 @@ TRUENAS_ERRNAMES = {201: 'ENOMETHOD', 202: 'ESERVICESTARTFAILURE', 203: 'EALERTC
 RATE_LIMIT_REASON = 'Rate Limit Exceeded'
 # Why auth.login_ex (API_KEY_PLAIN) refused, by response_type (api/v25_04_0, v25_10_0, v26_0_0 auth.py).
 LOGIN_EX_REFUSALS = {
-    'AUTH_ERR': 'the key or the user name is wrong, or the key was deleted (AUTH_ERR)',
+    'AUTH_ERR': ('the key or the user name is wrong, or the key was deleted (or, from TrueNAS 26.0 on, revoked) '
+                 '(AUTH_ERR)'),
     'EXPIRED': ('the API key has expired or was revoked (EXPIRED); TrueNAS also revokes a key once it was sent '
                 'over plain http/ws. Create a new key'),
     'DENIED': 'the account has no API access (DENIED); give the user a role that allows API access',

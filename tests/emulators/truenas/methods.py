@@ -109,8 +109,12 @@ class Api:
             return 'REDIRECT'  # failover.status BACKUP: log in on the active controller
         if username != self.api_key_user or api_key != self.api_key:
             return 'AUTH_ERR'  # PAM_AUTH_ERR and PAM_USER_UNKNOWN are squashed into one answer
-        if self.api_key_status in ('EXPIRED', 'REVOKED'):
-            return 'EXPIRED'  # PAM_CRED_EXPIRED: "Api key is expired." / revoked keys
+        if self.api_key_status == 'EXPIRED':
+            return 'EXPIRED'  # PAM_CRED_EXPIRED: "Api key is expired."
+        if self.api_key_status == 'REVOKED':
+            # plugins/api_key.py revoke() at TS-25.04.2.6/TS-25.10.6 sets expiry -1, so a revoked key is EXPIRED;
+            # auth_/login_ex_impl.py TS-26.0.0-BETA.3 answers PAM_AUTH_ERR ("API key is revoked"), i.e. AUTH_ERR.
+            return 'AUTH_ERR' if self.release.series >= (26, 0) else 'EXPIRED'
         if self.api_key_status == 'DENIED':
             # api/v26_0_0/auth.py AuthRespDenied: "the credential lacks API access"; older models lack it.
             return 'DENIED' if 'DENIED' in self.release.login_ex_responses else 'AUTH_ERR'
@@ -238,8 +242,10 @@ class Api:
         for share in self.state.data['shares']:
             if share['id'] == id_:
                 return share
-        # middlewared's get_instance: InstanceNotFound is a ValidationError on the id
-        raise validation_error('None', f'NFS share {id_} does not exist', errno.ENOENT)
+        # service/crud_service.py get_instance (TS-25.04.2.6 .. TS-26.0.0-BETA.3): InstanceNotFound, a
+        # ValidationError with attribute None and ENOENT; verbose_name defaults to the class name without
+        # "Service" (service/base.py), i.e. "SharingNFS".
+        raise validation_error(None, f'SharingNFS {id_} does not exist', errno.ENOENT)
 
     def _share_schema(self, data, loc, create):
         """The pydantic model check (NfsShareCreate / NfsShareUpdate): types, literals, no extra keys."""

@@ -199,7 +199,8 @@ def test_one_login_per_client_and_login_ex_with_api_user(make_emulator):
     ('25.10', 'EXPIRED', 'the API key has expired or was revoked (EXPIRED)'),
     ('25.04', 'REVOKED', 'the API key has expired or was revoked (EXPIRED)'),
     ('26.0', 'DENIED', 'the account has no API access (DENIED)'),
-    ('25.10', 'DENIED', 'the key or the user name is wrong, or the key was deleted (AUTH_ERR)'),  # no DENIED before 26.0
+    ('25.10', 'DENIED', 'the key or the user name is wrong, or the key was deleted'),  # no DENIED before 26.0
+    ('26.0', 'REVOKED', 'from TrueNAS 26.0 on, revoked) (AUTH_ERR)'),
     ('25.10', 'STANDBY', 'is the standby controller of an HA pair (REDIRECT); log in on the active controller: '
                          '192.168.10.134'),
 ])

@@ -215,7 +215,8 @@ def test_core_ping_before_login(nas, version, open_ping):
 
 # plugins/auth.py login_ex API_KEY_PLAIN (TS-25.04.0, TS-25.10.0; auth_/login_ex_impl.py TS-26.0.0-BETA.3) and the
 # AuthLoginExResult models: SUCCESS, AUTH_ERR (wrong key or user), EXPIRED (expired or revoked key), REDIRECT
-# (HA standby); DENIED only in api/v26_0_0/auth.py.
+# (HA standby); DENIED only in api/v26_0_0/auth.py. A revoked key is EXPIRED up to 25.10 (api_key.py revoke() sets
+# expiry -1) and AUTH_ERR in 26.0 (auth_/login_ex_impl.py login_ex_api_key_plain).
 @pytest.mark.parametrize('version', RELEASES)
 @pytest.mark.parametrize('status,username,expected', [
     ('VALID', 'admin', 'SUCCESS'), ('VALID', 'root', 'AUTH_ERR'), ('EXPIRED', 'admin', 'EXPIRED'),
@@ -226,6 +227,8 @@ def test_login_ex_responses(nas, version, status, username, expected):
     session.emulator.api.api_key_status = status
     answer = session.result('auth.login_ex', {'mechanism': 'API_KEY_PLAIN', 'username': username, 'api_key': API_KEY})
     if expected == 'DENIED' and version != '26.0':
+        expected = 'AUTH_ERR'
+    if status == 'REVOKED' and version == '26.0':  # auth_/login_ex_impl.py: PAM_AUTH_ERR "API key is revoked"
         expected = 'AUTH_ERR'
     assert answer['response_type'] == expected
     # login_with_api_key answers only true/false for the same key
@@ -271,3 +274,12 @@ def test_rate_limit_counts_per_address_across_connections_and_window_restarts(na
     assert session.call('auth.login_with_api_key', API_KEY)['error']['data']['errname'] == 'EBUSY'
     time.sleep(max(0.0, started + 3.1 - time.monotonic()))  # the window restarts `period` after it began
     assert session.result('auth.login_with_api_key', API_KEY) is True
+
+
+# service/crud_service.py get_instance + service/base.py verbose_name (TS-25.04.2.6, TS-25.10.6, TS-26.0.0-BETA.3):
+# InstanceNotFound(f'{verbose_name} {id} does not exist') is a ValidationError with attribute None and ENOENT.
+@pytest.mark.parametrize('version', RELEASES)
+def test_update_of_a_missing_share(nas, version):
+    error = nas(version).call('sharing.nfs.update', 99, {'comment': 'x'})['error']
+    assert error['code'] == -32602 and error['data']['extra'] == [[None, 'SharingNFS 99 does not exist', 2]]
+    assert error['data']['reason'] == '[ENOENT] None: SharingNFS 99 does not exist\n'
