@@ -399,6 +399,12 @@ class Api:
         inside = any(realpath == parent or realpath.startswith(parent + '/') for parent in pool_paths)
         if not path.startswith('/mnt/') or not inside:
             verrors.add(attribute, 'The path must reside within a pool mount point')
+        # validators.py (TS-25.04.2.6, TS-25.10.6) / utils/path.py (TS-26.0.0-BETA.3): the .zfs control directory
+        # and .zfs/snapshot are refused by inode; the emulator knows them by name.
+        if re.search(r'/\.zfs(/snapshot)?$', realpath):
+            verrors.add(attribute, "The ZFS control directory (.zfs) and snapshot directory (.zfs/snapshot) are not "
+                        "permitted paths. If a snapshot within this directory must be accessed through the "
+                        "path-based API, then it should be called directly, e.g. '/mnt/dozer/.zfs/snapshot/mysnap'.")
 
     def _resolve_hostnames(self, hostnames):
         cache = {}

@@ -283,3 +283,17 @@ def test_update_of_a_missing_share(nas, version):
     error = nas(version).call('sharing.nfs.update', 99, {'comment': 'x'})['error']
     assert error['code'] == -32602 and error['data']['extra'] == [[None, 'SharingNFS 99 does not exist', 2]]
     assert error['data']['reason'] == '[ENOENT] None: SharingNFS 99 does not exist\n'
+
+
+# validators.py check_path_resides_within_volume_sync (TS-25.04.2.6, TS-25.10.6; utils/path.py at TS-26.0.0-BETA.3):
+# the same three rules in every release: inside /mnt/<pool> after resolving symlinks, not .zfs or .zfs/snapshot.
+@pytest.mark.parametrize('version', RELEASES)
+@pytest.mark.parametrize('path,message', [
+    ('/mnt/scratch/photos', 'The path must reside within a pool mount point'),
+    ('/mnt/BigTank/.zfs/snapshot', 'The ZFS control directory (.zfs) and snapshot directory (.zfs/snapshot) are not'),
+])
+def test_path_must_be_in_a_pool_and_not_zfs_ctl(nas, version, path, message):
+    session = nas(version)
+    session.emulator.state.data['paths'][path] = {'type': 'DIRECTORY'}
+    extra = session.call('sharing.nfs.create', {'path': path})['error']['data']['extra']
+    assert extra[0][0] == 'sharingnfs_create.path' and extra[0][1].startswith(message)
