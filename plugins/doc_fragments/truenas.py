@@ -15,18 +15,31 @@ options:
   host:
     description:
       - Address or name of the TrueNAS system. The modules talk to its JSON-RPC 2.0 API at
-        C(<scheme>://<host>[:<port>]/api/current), which exists from TrueNAS 25.04 on.
+        C(<scheme>://<host>[:<port>]/api/current), which exists from TrueNAS 25.04 on (25.04, 25.10 and
+        26.0 are supported).
       - If not set, the value of the E(TRUENAS_HOST) environment variable is used.
     type: str
     required: true
   api_key:
     description:
-      - TrueNAS API key (C(<id>-<secret>)), sent with C(auth.login_with_api_key).
+      - TrueNAS API key (C(<id>-<secret>)). Sent with C(auth.login_ex) (mechanism C(API_KEY_PLAIN)) when
+        O(api_user) is set, else with C(auth.login_with_api_key).
+      - Each module run is one session with one login; TrueNAS allows 20 calls before login (logins included)
+        per method and client address in 60 seconds and answers C(EBUSY) "Rate Limit Exceeded" beyond that,
+        which the modules report as such.
       - TrueNAS revokes a user-linked key presented over plain HTTP/WS, so the modules refuse
         O(scheme=ws) unless O(host) is a loopback address (test servers).
       - If not set, the value of the E(TRUENAS_API_KEY) environment variable is used.
     type: str
     required: true
+  api_user:
+    description:
+      - Name of the TrueNAS user the API key belongs to. With it the modules log in with C(auth.login_ex),
+        which says why a login fails (key expired or revoked, account without API access, HA standby
+        controller); without it with C(auth.login_with_api_key), which only answers true or false (and is
+        scheduled for removal in a later TrueNAS major release).
+      - If not set, the value of the E(TRUENAS_API_USER) environment variable is used.
+    type: str
   scheme:
     description:
       - V(wss) (TLS) for a real NAS; V(ws) only for loopback test servers.

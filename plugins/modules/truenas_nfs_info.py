@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: truenas_nfs_info
-short_description: Read what an NFS export of a TrueNAS 25.04+ system depends on
+short_description: Read what an NFS export of a TrueNAS 25.04, 25.10 or 26.0 system depends on
 version_added: 0.1.0
 author:
   - homelab.immich developers (@homelab)
@@ -19,7 +19,10 @@ description:
     that path, the NFS service and the NFS server configuration.
   - Meant for preflight checks (does the dataset exist, is the path inside a pool) and for waiting
     until the service runs and the share is visible. Never fails because something is missing;
-    it reports it.
+    it reports it (except when O(wait_for_export) runs out of attempts).
+  - O(wait_for_export) polls inside the module's one API session, so waiting costs a single login
+    however long it takes; a task-level C(until) loop would log in on every attempt and can run into
+    TrueNAS's limit of 20 logins per minute.
 options:
   path:
     description:
@@ -30,6 +33,22 @@ options:
       - Dataset expected to hold O(path), e.g. V(BigTank/photos). Without it the dataset is derived
         from O(path) (the deepest dataset whose mountpoint contains it).
     type: str
+  wait_for_export:
+    description:
+      - Poll until the C(nfs) service is RUNNING and exactly one enabled share exports O(path);
+        fail when that is not so after O(wait_retries) attempts. Needs O(path).
+    type: bool
+    default: false
+  wait_retries:
+    description:
+      - Attempts of O(wait_for_export), the first included.
+    type: int
+    default: 30
+  wait_delay:
+    description:
+      - Seconds between two attempts of O(wait_for_export).
+    type: float
+    default: 2
 extends_documentation_fragment:
   - homelab.immich.truenas
   - ansible.builtin.action_common_attributes
@@ -100,7 +119,13 @@ nfs_config:
   description: The NFS server configuration from C(nfs.config).
   returned: always
   type: dict
+attempts:
+  description: How many times O(wait_for_export) read the service and the shares.
+  returned: when O(wait_for_export) is true
+  type: int
 '''
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -141,12 +166,43 @@ def read_nfs_state(module, client, result):
         result['shares'] = client.call('sharing.nfs.query')
     result['nfs_service'] = client.get_service('nfs') or {}
     result['nfs_config'] = client.call('nfs.config')
+    if module.params['wait_for_export']:
+        wait_for_export(module, client, result)
+
+
+def export_ready(result):
+    return (result['nfs_service'].get('state') == 'RUNNING'
+            and len([share for share in result['shares'] if share.get('enabled')]) == 1)
+
+
+def wait_for_export(module, client, result):
+    """Re-read the service and the shares of the path in the same session until the export is ready."""
+    params = module.params
+    attempts = 1
+    while not export_ready(result):
+        if attempts >= params['wait_retries']:
+            enabled = len([share for share in result['shares'] if share.get('enabled')])
+            module.fail_json(msg='after %d attempts %g s apart, the nfs service is %s and %d enabled share(s) '
+                             'export %s (expected RUNNING and exactly 1)'
+                             % (attempts, params['wait_delay'], result['nfs_service'].get('state') or 'missing',
+                                enabled, params['path']), attempts=attempts, **result)
+        time.sleep(params['wait_delay'])
+        attempts += 1
+        result['shares'] = client.call('sharing.nfs.query', [['path', '=', params['path']]])
+        result['nfs_service'] = client.get_service('nfs') or {}
+    result['attempts'] = attempts
 
 
 def main():
     argument_spec = truenas_argument_spec()
-    argument_spec.update(path=dict(type='str'), dataset=dict(type='str'))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec.update(path=dict(type='str'), dataset=dict(type='str'),
+                         wait_for_export=dict(type='bool', default=False),
+                         wait_retries=dict(type='int', default=30), wait_delay=dict(type='float', default=2.0))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[('wait_for_export', True, ('path',))])
+    if module.params['wait_retries'] < 1 or module.params['wait_delay'] < 0:
+        module.fail_json(msg='wait_retries must be at least 1 and wait_delay not negative (got %s and %s)'
+                         % (module.params['wait_retries'], module.params['wait_delay']))
     run_truenas_module(module, read_nfs_state, dict(changed=False))
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: truenas_nfs_share
-short_description: Manage one NFS share (export) of a TrueNAS 25.04+ system
+short_description: Manage one NFS share (export) of a TrueNAS 25.04, 25.10 or 26.0 system
 version_added: 0.1.0
 author:
   - homelab.immich developers (@homelab)
@@ -23,6 +23,11 @@ description:
     O(ro) and O(enabled), which default to V(true).
   - Networks are normalised like TrueNAS does (V(10.0.0.5/24) becomes V(10.0.0.0/24)), and networks
     and hosts are compared as sets, so a re-run with the same input changes nothing.
+  - Whatever the NAS already holds is read without judging it, so the module converges from any share a
+    real NAS can hold (for example V(0.0.0.0/0), which TrueNAS 25.04 accepts). Managed values that differ
+    from the input, or are stored in a form TrueNAS would refuse on update (duplicates), are replaced.
+  - Input is held to the rules of the strictest release (25.10 and later), so every network whose address
+    is 0 (V(0.0.0.0/0), V(0.0.0.0/8), V(::/0)) is refused; an empty list allows every network.
   - Input TrueNAS would refuse (relative path, invalid network, maproot together with mapall, a map
     group without its user, ...) fails before any call; a path outside every pool, missing, or a
     symbolic link fails after read-only checks and before any write.
@@ -144,8 +149,8 @@ truenas_version:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    MAP_KEYS, SECURITY_FLAVOURS, SHARE_KEYS, check_share_path, normalize_hosts, normalize_networks,
-    normalize_security, run_truenas_module, share_view, truenas_argument_spec,
+    MAP_KEYS, SECURITY_FLAVOURS, SHARE_KEYS, check_share_path, live_share_view, normalize_hosts,
+    normalize_networks, normalize_security, run_truenas_module, truenas_argument_spec,
 )
 
 
@@ -158,7 +163,9 @@ def ensure_share(module, client, result, desired):
         module.fail_json(msg='%d NFS shares export %s (ids %s); this module manages one share per path, '
                          'remove the extra ones first' % (len(shares), params['path'], ids), **result)
     existing = shares[0] if shares else None
-    before = share_view(existing) if existing else {}
+    # Read leniently: the NAS may hold what our input checks refuse (0.0.0.0/0 on 25.04, duplicates left by an
+    # older release); such values compare unequal to the input and are replaced.
+    before, unclean = live_share_view(existing) if existing else ({}, [])
 
     if params['state'] == 'absent':
         after = {}
@@ -167,7 +174,7 @@ def ensure_share(module, client, result, desired):
                 client.call('sharing.nfs.delete', existing['id'])
             result['changed'] = True
     elif existing:
-        changes = dict((key, value) for key, value in desired.items() if before.get(key) != value)
+        changes = dict((key, value) for key, value in desired.items() if before.get(key) != value or key in unclean)
         after = dict(before, **changes)
         result['share'] = dict(existing, **changes)
         if changes:
@@ -193,7 +200,9 @@ def ensure_share(module, client, result, desired):
             result['share'] = client.call('sharing.nfs.create', desired)
         result['changed'] = True
     if module._diff:
-        result['diff'] = dict(before=before, after=after)
+        # an unclean list is shown as stored, so the diff says what the repair write changes
+        shown = dict(before, **dict((key, existing.get(key)) for key in unclean if key in result.get('share', {})))
+        result['diff'] = dict(before=shown, after=after)
 
 
 def main():

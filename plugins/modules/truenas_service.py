@@ -17,8 +17,8 @@ author:
 description:
   - Reads the service with C(service.query), sets its start-at-boot flag with C(service.update)
     and starts or stops it.
-  - On TrueNAS 25.10 and later it uses C(service.control) (a job, waited for); on 25.04 it uses
-    C(service.start) / C(service.stop), which TrueNAS 26.04 removed.
+  - On TrueNAS 25.10 and later it uses C(service.control) (a job, waited for); on 25.04, which has no
+    C(service.control), it uses C(service.start) / C(service.stop) (deprecated in 25.10, private in 26.0).
   - Nothing is written when the service is already as requested.
 options:
   service:

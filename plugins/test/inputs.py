@@ -113,6 +113,16 @@ def ip_network(value):
     return True
 
 
+def zero_network(value):
+    """A network whose address (its first prefix bits) is 0, such as 0.0.0.0/0, 0.0.0.0/8 or ::/0: TrueNAS 25.10 and
+    later refuse these as all-networks entries (plugins/nfs_/validators.py sanitize_networks)."""
+    text = _text(value)
+    try:
+        return int(ipaddress.ip_network(text, strict=False).network_address) == 0
+    except ValueError:
+        return False
+
+
 def tcp_port(value, allow_zero=False):
     if isinstance(value, bool):
         return False
@@ -169,6 +179,7 @@ class TestModule(object):
             'dns_name': dns_name,
             'ip_address': ip_address,
             'ip_network': ip_network,
+            'zero_network': zero_network,
             'tcp_port': tcp_port,
             'semver_tag': semver_tag,
             'postgres_identifier': postgres_identifier,

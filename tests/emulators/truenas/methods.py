@@ -1,18 +1,24 @@
 """The emulated middleware methods, with sharing.nfs validation mirroring middlewared.
 
-Sources read (truenas/middleware): plugins/nfs.py (SharingNFSService.validate and helpers,
-NFSService.do_update), plugins/nfs_/validators.py, utils/filesystem check_path_resides_within_volume_sync,
-plugins/service.py (control/start/stop/update), plugins/filesystem stat, api/v*/nfs.py and service.py
-models. Messages are copied from there so tests see what a real NAS says.
+Sources read (truenas/middleware, src/middlewared/middlewared/, at TS-25.04.2.6, TS-25.10.0..TS-25.10.6 and
+TS-26.0.0-BETA.3): plugins/nfs.py (SharingNFSService.validate and helpers, NFSService.do_update),
+plugins/nfs_/validators.py, utils/filesystem check_path_resides_within_volume_sync, plugins/service.py
+(control/start/stop/update/object), plugins/auth.py (login_with_api_key, login_ex API_KEY_PLAIN), main.py
+authorize_method_call and utils/rate_limit/cache.py (the unauthenticated-call rate limit), job.py __encode__
+(exc_info of failed jobs), service_exception.py (errnos), api/v25_04_0, v25_10_0 and v26_0_0 nfs.py,
+service.py and auth.py models. Messages are copied from there so tests see what a real NAS says; what
+differs by release is switched in releases.py.
 """
 import errno
 import ipaddress
 import itertools
+import random
 import re
 import time
 
-from .errors import CallError, MethodNotFound, ValidationErrors, validation_error
+from .errors import CallError, MethodNotFound, UnexpectedError, ValidationErrors, validation_error
 from .filters import filter_list
+from .ratelimit import RateLimiter
 
 SECURITY_FLAVOURS = ('SYS', 'KRB5', 'KRB5I', 'KRB5P')
 NFS_PROTOCOLS = ('NFSV3', 'NFSV4')
@@ -25,8 +31,12 @@ WRITE_METHODS = frozenset((
     'sharing.nfs.create', 'sharing.nfs.update', 'sharing.nfs.delete', 'nfs.update', 'service.update',
     'service.control', 'service.start', 'service.stop', 'service.restart', 'service.reload',
 ))
-# Callable before auth.login_with_api_key (middlewared: authentication_required=False).
-NO_AUTH_METHODS = frozenset(('auth.login_with_api_key', 'core.ping'))
+LEGACY_SERVICE_VERBS = ('service.start', 'service.stop', 'service.restart', 'service.reload')
+# Callable before login (middlewared: authentication_required=False), and so rate-limited. core.ping joins
+# them from 25.10 (releases.py core_ping_needs_auth).
+NO_AUTH_METHODS = frozenset(('auth.login_with_api_key', 'auth.login_ex', 'auth.mechanism_choices'))
+# API key states a test can put the emulated key in (emulator.api_key_status), and what login_ex answers.
+KEY_STATUSES = ('VALID', 'EXPIRED', 'REVOKED', 'DENIED', 'STANDBY')
 
 
 def _leftmost_has_wildcards(host):
@@ -36,23 +46,33 @@ def _leftmost_has_wildcards(host):
 class Api:
     """One emulated NAS. Every public method takes (session, *params) and returns the result."""
 
-    def __init__(self, state, release, api_key, job_seconds=0.3):
+    def __init__(self, state, release, api_key, job_seconds=0.3, api_key_user='admin', rate_limit=None,
+                 auth_fail_delay=(1.0, 2.0)):
         self.state = state
         self.release = release
         self.api_key = api_key
+        self.api_key_user = api_key_user
+        self.api_key_status = 'VALID'
         self.job_seconds = job_seconds
         self.jobs = {}
         self.next_job_id = 1
         self.service_start_fails = False
+        # Test switch (not TrueNAS): after a start, this many service.query answers still say STOPPED, like an
+        # nfs-server unit that takes a while to come up; it makes a wait loop poll several times.
+        self.service_start_lag = 0
+        self._lagging = 0
+        self._lag_names = set()
+        self.rate_limit = rate_limit if rate_limit is not None else RateLimiter()
+        self.auth_fail_delay = auth_fail_delay
 
     # -- dispatch -------------------------------------------------------------------------
+
+    def no_auth_methods(self):
+        return NO_AUTH_METHODS | ({'core.ping'} if not self.release.core_ping_needs_auth else set())
 
     def handler(self, method):
         """The callable for ``method`` on this release, or raise MethodNotFound."""
         if method in ('service.control',) and not self.release.has_service_control:
-            raise MethodNotFound()
-        if method in ('service.start', 'service.stop', 'service.restart', 'service.reload') \
-                and not self.release.has_legacy_service_verbs:
             raise MethodNotFound()
         func = getattr(self, 'm_' + method.replace('.', '_'), None)
         if func is None:
@@ -61,7 +81,12 @@ class Api:
 
     def call(self, session, method, params):
         func = self.handler(method)
-        if method not in NO_AUTH_METHODS and not session.get('authenticated'):
+        # main.py authorize_method_call: runs before the arguments are looked at.
+        if method in self.no_auth_methods():
+            if not session.get('authenticated') and self.rate_limit.exceeded(method, session.get('address')):
+                self.rate_limit.sleep()  # outside the state lock: other clients go on meanwhile
+                raise CallError('Rate Limit Exceeded', errno.EBUSY)
+        elif not session.get('authenticated'):
             raise CallError('Not authenticated', 207)
         with self.state.lock:
             self._finish_due_jobs()
@@ -72,10 +97,58 @@ class Api:
 
     # -- auth, system, core ---------------------------------------------------------------
 
+    def _key_id(self, api_key):
+        try:
+            return int(str(api_key).split('-', maxsplit=1)[0])
+        except ValueError:
+            return None
+
+    def _check_api_key(self, username, api_key):
+        """login_ex API_KEY_PLAIN's response_type for this key (plugins/auth.py, auth_/login_ex_impl.py)."""
+        if self.api_key_status == 'STANDBY':
+            return 'REDIRECT'  # failover.status BACKUP: log in on the active controller
+        if username != self.api_key_user or api_key != self.api_key:
+            return 'AUTH_ERR'  # PAM_AUTH_ERR and PAM_USER_UNKNOWN are squashed into one answer
+        if self.api_key_status == 'EXPIRED':
+            return 'EXPIRED'  # PAM_CRED_EXPIRED: "Api key is expired."
+        if self.api_key_status == 'REVOKED':
+            # plugins/api_key.py revoke() at TS-25.04.2.6/TS-25.10.6 sets expiry -1, so a revoked key is EXPIRED;
+            # auth_/login_ex_impl.py TS-26.0.0-BETA.3 answers PAM_AUTH_ERR ("API key is revoked"), i.e. AUTH_ERR.
+            return 'AUTH_ERR' if self.release.series >= (26, 0) else 'EXPIRED'
+        if self.api_key_status == 'DENIED':
+            # api/v26_0_0/auth.py AuthRespDenied: "the credential lacks API access"; older models lack it.
+            return 'DENIED' if 'DENIED' in self.release.login_ex_responses else 'AUTH_ERR'
+        return 'SUCCESS'
+
     def m_auth_login_with_api_key(self, session, api_key):
-        # middlewared answers false (not an error) for an unknown or wrong key.
-        session['authenticated'] = api_key == self.api_key
+        # plugins/auth.py login_with_api_key: an unknown key id sleeps uniform(1, 2) s and answers false;
+        # otherwise login_ex(API_KEY_PLAIN) with the key owner's name, true only on SUCCESS. Never an error.
+        if self._key_id(api_key) != self._key_id(self.api_key):
+            if self.auth_fail_delay:
+                time.sleep(random.uniform(*self.auth_fail_delay))
+            return False
+        session['authenticated'] = self._check_api_key(self.api_key_user, api_key) == 'SUCCESS'
         return session['authenticated']
+
+    def m_auth_login_ex(self, session, data):
+        if not isinstance(data, dict) or data.get('mechanism') != 'API_KEY_PLAIN':
+            raise validation_error('login_data.mechanism', "Input should be 'API_KEY_PLAIN'")  # the only one here
+        missing = [key for key in ('username', 'api_key') if not isinstance(data.get(key), str)]
+        if missing:
+            verrors = ValidationErrors()
+            for key in missing:
+                verrors.add(f'login_data.API_KEY_PLAIN.{key}', 'Field required')
+            raise verrors
+        response_type = self._check_api_key(data['username'], data['api_key'])
+        if response_type == 'SUCCESS':
+            session['authenticated'] = True
+            return {'response_type': 'SUCCESS', 'user_info': None, 'authenticator': 'LEVEL_1'}
+        if response_type == 'REDIRECT':
+            return {'response_type': 'REDIRECT', 'urls': ['192.168.10.134']}
+        return {'response_type': response_type}
+
+    def m_auth_mechanism_choices(self, session):
+        return ['PASSWORD_PLAIN', 'API_KEY_PLAIN', 'AUTH_TOKEN_PLAIN', 'OTP_TOKEN']
 
     def m_core_ping(self, session):
         return 'pong'
@@ -119,9 +192,12 @@ class Api:
         entry = dict(share)
         entry['locked'] = False
         if self.release.share_has_dataset_fields:
+            # api/v26_0_0/nfs.py: dataset / relative_path (null when the path cannot be resolved) and tier
+            # (null unless licensed tiering); plugins/nfs.py TS-26.0.0-BETA.3 validate() fills them.
             dataset = self._dataset_of(share['path'])
-            entry['dataset'] = dataset['id'] if dataset else None
+            entry['dataset'] = dataset['name'] if dataset else None
             entry['relative_path'] = share['path'][len(dataset['mountpoint']):].lstrip('/') if dataset else None
+            entry['tier'] = None
         return entry
 
     def _dataset_of(self, path):
@@ -166,8 +242,10 @@ class Api:
         for share in self.state.data['shares']:
             if share['id'] == id_:
                 return share
-        # middlewared's get_instance: InstanceNotFound is a ValidationError on the id
-        raise validation_error('None', f'NFS share {id_} does not exist', errno.ENOENT)
+        # service/crud_service.py get_instance (TS-25.04.2.6 .. TS-26.0.0-BETA.3): InstanceNotFound, a
+        # ValidationError with attribute None and ENOENT; verbose_name defaults to the class name without
+        # "Service" (service/base.py), i.e. "SharingNFS".
+        raise validation_error(None, f'SharingNFS {id_} does not exist', errno.ENOENT)
 
     def _share_schema(self, data, loc, create):
         """The pydantic model check (NfsShareCreate / NfsShareUpdate): types, literals, no extra keys."""
@@ -181,11 +259,16 @@ class Api:
             verrors.add(f'{loc}.path', 'Field required')
         if 'path' in data and (not isinstance(data['path'], str) or not data['path']):
             verrors.add(f'{loc}.path', 'String should have at least 1 character')
+        limit = self.release.max_share_list_entries
         for key in ('networks', 'hosts', 'aliases'):
             if key in data:
                 if not isinstance(data[key], list):
                     verrors.add(f'{loc}.{key}', 'Input should be a valid list')
                     continue
+                if limit and key != 'aliases' and len(data[key]) > limit:
+                    # pydantic's max_length message (api/v25_04_0/nfs.py MAX_NUM_NFS_NETWORKS/HOSTS = 42)
+                    verrors.add(f'{loc}.{key}', f'List should have at most {limit} items after validation, '
+                                f'not {len(data[key])}')
                 for index, item in enumerate(data[key]):
                     if not isinstance(item, str) or not item.strip():
                         verrors.add(f'{loc}.{key}.{index}', 'String should have at least 1 character')
@@ -213,6 +296,14 @@ class Api:
         other_shares = [share for share in self.state.data['shares'] if old is None or share['id'] != old['id']]
         dns_cache = self._resolve_hostnames(sum([share['hosts'] for share in other_shares], []) + data['hosts'])
 
+        # validate_share_networks: a network whose address is a resolved host of this or another share
+        dns_values = list(dns_cache.values())
+        for network in data['networks']:
+            address = str(ipaddress.ip_interface(network).ip)
+            if address in dns_values:
+                host = next(key for key, value in dns_cache.items() if value == address)
+                verrors.add(f'{schema}.networks',
+                            f"ERROR - Resolved hostname to duplicate address: host '{host}' resolves to '{network}'")
         overlaps = self._overlapped_networks(data['networks'])
         if overlaps:
             verrors.add(f'{schema}.networks', f'ERROR - Overlapped subnets: {overlaps}')
@@ -249,8 +340,7 @@ class Api:
                         'This is an enterprise feature and may not be enabled without a valid license.')
         verrors.check()
 
-    @staticmethod
-    def _sanitize_networks_and_hosts(data, schema, verrors):
+    def _sanitize_networks_and_hosts(self, data, schema, verrors):
         for key in ('networks', 'hosts'):
             seen, not_unique = set(), []
             for value in data[key]:
@@ -260,8 +350,13 @@ class Api:
             if not_unique:
                 verrors.add(f'{schema}.{key}', f"Entries must be unique, the following are not: {', '.join(not_unique)}")
 
-        not_valid, all_networks = [], ''
+        # plugins/nfs_/validators.py sanitize_networks. From TS-25.10.0 on, any network whose address is 0
+        # (0.0.0.0/0, 0.0.0.0/8, ::/0, ...) is refused; upstream's message names the loop variable, i.e. the
+        # LAST entry of the list, not necessarily the offending one (copied as is). TS-25.04.2.6 accepts them.
+        rule = self.release.rejects_all_networks
+        not_valid, all_networks, last = [], '', None
         for value in data['networks']:
+            last = value
             try:
                 if int(ipaddress.ip_network(value, strict=False).network_address) == 0:
                     all_networks = value
@@ -270,16 +365,19 @@ class Api:
         if not_valid:
             verrors.add(f'{schema}.networks',
                         f"The following do not appear to be valid IPv4 or IPv6 networks: {', '.join(not_valid)}")
-        elif all_networks:
-            verrors.add(f'{schema}.networks', f"Please do not use {all_networks} to represent all-networks.  "
+        elif rule and all_networks:
+            verrors.add(f'{schema}.networks', f"Do not use {last} to represent all-networks.  "
                         "No entry is required to configure 'allow everybody'.  "
-                        f"Please remove {all_networks}.")
+                        f"Please remove {last}.")
         else:
             # the "courtesy conversion" to CIDR: 10.0.0.5/24 -> 10.0.0.0/24, 10.0.0.5 -> 10.0.0.5/32
             data['networks'] = [str(ipaddress.ip_network(value, strict=False)) for value in data['networks']]
 
-        bad_hosts, all_hosts = [], ''
+        # sanitize_hosts: the all-hosts rule (an address that is all zeros), again from TS-25.10.0 and naming
+        # the last entry.
+        bad_hosts, all_hosts, last = [], '', None
         for value in data['hosts']:
+            last = value
             if re.match(r'.*[\s"]', value):
                 bad_hosts.append(value)
                 continue
@@ -290,10 +388,10 @@ class Api:
                 pass
         if bad_hosts:
             verrors.add(f'{schema}.hosts', f"Cannot contain spaces or quotes: {', '.join(bad_hosts)}")
-        if all_hosts:
-            verrors.add(f'{schema}.hosts', f"Please do not use {all_hosts} to represent all-hosts.  "
+        if rule and all_hosts:
+            verrors.add(f'{schema}.hosts', f"Do not use {last} to represent all-hosts.  "
                         "No entry is required to configure 'allow everybody'.  "
-                        f"Please remove {all_hosts} or replace with '*'.")
+                        f"Please remove {last} or replace with '*'.")
 
     def _check_path_in_pool(self, verrors, attribute, path):
         realpath = self.state.realpath(path)
@@ -301,6 +399,12 @@ class Api:
         inside = any(realpath == parent or realpath.startswith(parent + '/') for parent in pool_paths)
         if not path.startswith('/mnt/') or not inside:
             verrors.add(attribute, 'The path must reside within a pool mount point')
+        # validators.py (TS-25.04.2.6, TS-25.10.6) / utils/path.py (TS-26.0.0-BETA.3): the .zfs control directory
+        # and .zfs/snapshot are refused by inode; the emulator knows them by name.
+        if re.search(r'/\.zfs(/snapshot)?$', realpath):
+            verrors.add(attribute, "The ZFS control directory (.zfs) and snapshot directory (.zfs/snapshot) are not "
+                        "permitted paths. If a snapshot within this directory must be accessed through the "
+                        "path-based API, then it should be called directly, e.g. '/mnt/dozer/.zfs/snapshot/mysnap'.")
 
     def _resolve_hostnames(self, hostnames):
         cache = {}
@@ -411,10 +515,9 @@ class Api:
                 verrors.add(f'nfs_update.protocols.{index}', "Input should be 'NFSV3' or 'NFSV4'")
         verrors.check()
         if 'protocols' in data and not data['protocols']:
-            # a single ValidationError keeps its default errno, EFAULT
+            # a single ValidationError; its default errno is EINVAL (service_exception.py)
             raise validation_error('nfs_update.protocols',
-                                   'Must specify at least one value ("NFSV3", "NFSV4") in the "protocols" list.',
-                                   errno.EFAULT)
+                                   'Must specify at least one value ("NFSV3", "NFSV4") in the "protocols" list.')
         new = dict(self.state.data['nfs_config'])
         new.update(data)
         if 'NFSV4' not in new['protocols'] and new['v4_domain']:
@@ -432,7 +535,12 @@ class Api:
         return None
 
     def m_service_query(self, session, filters=None, options=None):
-        return filter_list(self.state.data['services'], filters, options)
+        services = self.state.data['services']
+        if self._lagging > 0:
+            self._lagging -= 1
+            services = [dict(service, state='STOPPED', pids=[]) if service['service'] in self._lag_names else service
+                        for service in services]
+        return filter_list(services, filters, options)
 
     def m_service_update(self, session, id_or_name, data):
         if isinstance(id_or_name, int) or str(id_or_name).isdigit():
@@ -446,45 +554,81 @@ class Api:
         matches[0]['enable'] = data['enable']
         return matches[0]['id']
 
-    def _run_verb(self, verb, name, options):
+    def _service_object(self, name):
         service = self._service(name)
         if service is None:
-            raise CallError(repr(name), errno.EINVAL)  # upstream: KeyError from service.object
-        silent = (options or {}).get('silent', True)
+            # plugins/service.py object(): raise MatchNotFound(name) -- an IndexError, not a CallError
+            raise UnexpectedError('MatchNotFound', str(name))
+        return service
+
+    def _run_verb(self, verb, name, options):
+        service = self._service_object(name)
+        silent = options['silent']
         if verb in ('START', 'RESTART', 'RELOAD'):
             if self.service_start_fails:
                 service.update(state='STOPPED', pids=[])
                 if silent:
                     return False
-                raise CallError('Service not running after start')
+                raise CallError('Service not running after start')  # or the unit's failure logs
             service.update(state='RUNNING', pids=[4242])
+            if self.service_start_lag:
+                self._lag_names = {name}
+                self._lagging = self.service_start_lag
             return True
         service.update(state='STOPPED', pids=[])
         return True
 
+    def _service_options(self, options, loc='options'):
+        # api/v25_10_0 and v26_0_0 service.py ServiceOptions (ha_propagate, silent, timeout=120); 25.04's legacy
+        # @accepts Dict 'service-control' (plugins/service.py TS-25.04.2.6) has ha_propagate and silent only.
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise validation_error(loc, 'Input should be a valid dictionary')
+        legacy = not self.release.has_service_control
+        allowed = ('ha_propagate', 'silent') if legacy else ('ha_propagate', 'silent', 'timeout')
+        unknown = [key for key in options if key not in allowed]
+        if unknown:
+            verrors = ValidationErrors()
+            for key in unknown:
+                verrors.add(f'{loc}.{key}', 'Field was not expected' if legacy else 'Extra inputs are not permitted')
+            raise verrors
+        return dict({'ha_propagate': True, 'silent': True, 'timeout': 120}, **options)
+
     def m_service_control(self, session, verb, name, options=None):
         if verb not in ('START', 'STOP', 'RESTART', 'RELOAD'):
             raise validation_error('verb', "Input should be 'START', 'STOP', 'RESTART' or 'RELOAD'")
-        return self._new_job('service.control', [verb, name, options or {}],
+        options = self._service_options(options)
+        return self._new_job('service.control', [verb, name, options],
                              lambda: self._run_verb(verb, name, options))
 
+    def _legacy_verb(self, verb, name, options):
+        if self.release.legacy_service_verbs_private:
+            # TS-26.0.0-BETA.3: @private start(self, service, options) without an argument model: reachable
+            # (the server only logs a warning), but options are used as given -- no defaults are filled in.
+            if not isinstance(options, dict):
+                raise UnexpectedError('TypeError', f"{verb.lower()}() missing 1 required positional argument: "
+                                      "'options'")
+            for key in ('timeout', 'silent'):
+                if key not in options:
+                    raise UnexpectedError('KeyError', repr(key))
+            return self._run_verb(verb, name, options)
+        return self._run_verb(verb, name, self._service_options(options, 'service-control'))
+
     def m_service_start(self, session, name, options=None):
-        return self._run_verb('START', name, options)
+        return self._legacy_verb('START', name, options)
 
     def m_service_stop(self, session, name, options=None):
-        return self._run_verb('STOP', name, options)
+        return self._legacy_verb('STOP', name, options)
 
     def m_service_restart(self, session, name, options=None):
-        return self._run_verb('RESTART', name, options)
+        return self._legacy_verb('RESTART', name, options)
 
     def m_service_reload(self, session, name, options=None):
-        return self._run_verb('RELOAD', name, options)
+        return self._legacy_verb('RELOAD', name, options)
 
     def m_service_started(self, session, name):
-        service = self._service(name)
-        if service is None:
-            raise CallError(repr(name), errno.EINVAL)
-        return service['state'] == 'RUNNING'
+        return self._service_object(name)['state'] == 'RUNNING'
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -509,9 +653,16 @@ class Api:
             try:
                 job['result'] = job['_action']()
                 job['state'] = 'SUCCESS'
-            except CallError as exc:
-                job.update(state='FAILED', error=str(exc), exception=f'CallError: {exc}',
-                           exc_info={'repr': f'CallError({exc.errmsg!r})', 'type': 'CallError',
+            except ValidationErrors as exc:
+                # job.py __encode__: type 'VALIDATION', errno None, extra the [attribute, message, errno] items
+                job.update(state='FAILED', error=str(exc), exception=f'ValidationErrors: {exc}',
+                           exc_info={'repr': f'ValidationErrors({exc.errors!r})', 'type': 'VALIDATION',
+                                     'errno': None, 'extra': [list(item) for item in exc.errors]})
+            except (CallError, UnexpectedError) as exc:
+                # a CallError keeps its class name and errno; any other exception: its class name, errno None
+                type_name = 'CallError' if isinstance(exc, CallError) else exc.type_name
+                job.update(state='FAILED', error=str(exc), exception=f'{type_name}: {exc}',
+                           exc_info={'repr': f'{type_name}({exc.errmsg!r})', 'type': type_name,
                                      'errno': exc.errno, 'extra': exc.extra})
             job['progress']['percent'] = 100
             job['time_finished'] = time.time()

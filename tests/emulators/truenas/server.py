@@ -18,7 +18,8 @@ from websockets.http11 import Response
 from websockets.sync.server import serve
 
 from .errors import INVALID_REQUEST, CallError, EmulatorError
-from .methods import WRITE_METHODS, Api
+from .methods import KEY_STATUSES, WRITE_METHODS, Api
+from .ratelimit import MAX_CALLS, MAX_PERIOD, STALL, RateLimiter
 from .releases import Release
 from .state import State
 
@@ -51,6 +52,7 @@ class Faults:
     - ``drop``:  close the TCP connection without answering (``apply``: run the call first)
     - ``delay``: sleep ``seconds`` before answering
     ``service_start_fails``: starting a service leaves it STOPPED (job FAILED / false).
+    ``service_start_lag``: after a start, that many service.query answers still report STOPPED.
     """
 
     KINDS = ('fail', 'drop', 'delay')
@@ -88,10 +90,18 @@ class TrueNASEmulator:
     """The server. ``start()`` serves in a background thread; ``stop()`` shuts it down."""
 
     def __init__(self, host='127.0.0.1', port=0, version='25.10', api_key='1-emulator-test-key',
-                 state_file=None, seed=None, job_seconds=0.3, ssl_context=None):
+                 state_file=None, seed=None, job_seconds=0.3, ssl_context=None, api_key_user='admin',
+                 rate_limit_calls=MAX_CALLS, rate_limit_period=MAX_PERIOD, rate_limit_stall=STALL,
+                 auth_fail_delay=(1.0, 2.0)):
+        """``rate_limit_*``: middlewared's unauthenticated-call limit (ratelimit.py), on by default with
+        upstream's figures; ``rate_limit_stall`` is the (min, max) sleep before EBUSY, upstream (1, 10).
+        ``auth_fail_delay``: the (min, max) sleep of auth.login_with_api_key for an unknown key id (upstream 1-2 s).
+        """
         self.release = Release(version)
         self.state = State(state_file, seed)
-        self.api = Api(self.state, self.release, api_key, job_seconds=job_seconds)
+        self.rate_limit = RateLimiter(rate_limit_calls, rate_limit_period, rate_limit_stall)
+        self.api = Api(self.state, self.release, api_key, job_seconds=job_seconds, api_key_user=api_key_user,
+                       rate_limit=self.rate_limit, auth_fail_delay=auth_fail_delay)
         self.faults = Faults()
         self.requests = []
         self.requests_lock = threading.Lock()
@@ -155,7 +165,9 @@ class TrueNASEmulator:
 
     def _handle(self, connection):
         conn_id = next(self._conn_ids)
-        session = {'authenticated': False}
+        # The rate limit counts per client address (utils/origin.py rem_addr), not per connection.
+        remote = connection.remote_address
+        session = {'authenticated': False, 'address': remote[0] if remote else None}
         try:
             for raw in connection:
                 if not self._serve_message(connection, conn_id, session, raw):
@@ -219,6 +231,13 @@ class TrueNASEmulator:
             pass
         connection.socket.close()
 
+    def _set_key_status(self, status='VALID'):
+        """VALID, EXPIRED, REVOKED, DENIED (account without API access) or STANDBY (an HA standby controller)."""
+        if status not in KEY_STATUSES:
+            raise ValueError(f'status must be one of {", ".join(KEY_STATUSES)}')
+        self.api.api_key_status = status
+        return status
+
     def _test_only(self, method, params, request_id):
         handlers = {
             'emulator.requests': self.log,
@@ -226,14 +245,21 @@ class TrueNASEmulator:
             'emulator.faults': lambda faults=None: (self.faults.set(faults or {}), self.faults.dump())[1],
             'emulator.clear_faults': lambda: self.faults.clear() or True,
             'emulator.service_start_fails': lambda flag=True: setattr(self.api, 'service_start_fails', flag) or True,
+            'emulator.service_start_lag': lambda count=0: setattr(self.api, 'service_start_lag', int(count)) or True,
             'emulator.state': self.state.snapshot,
             'emulator.release': lambda: {'version': self.release.full, 'system_version': self.release.system_version},
+            'emulator.api_key_status': self._set_key_status,
+            'emulator.rate_limit': self.rate_limit.snapshot,
+            'emulator.clear_rate_limit': lambda: self.rate_limit.clear() or True,
         }
         handler = handlers.get(method)
         if handler is None:
             return {'jsonrpc': '2.0', 'id': request_id, 'error': {'code': -32601, 'message': 'Method does not exist'}}
-        with self.state.lock:
-            return {'jsonrpc': '2.0', 'id': request_id, 'result': handler(*params)}
+        try:
+            with self.state.lock:
+                return {'jsonrpc': '2.0', 'id': request_id, 'result': handler(*params)}
+        except (TypeError, ValueError) as exc:
+            return {'jsonrpc': '2.0', 'id': request_id, 'error': {'code': -32602, 'message': str(exc)}}
 
 
 def start_emulator(**kwargs):

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from ansible_collections.homelab.immich.plugins.module_utils.truenas import (
-    TrueNASAuthError, TrueNASClient, TrueNASConnectionError, TrueNASError, TrueNASTimeout, TrueNASUnsupportedVersion,
-    parse_version,
+    TrueNASAuthError, TrueNASClient, TrueNASConnectionError, TrueNASError, TrueNASRateLimited, TrueNASTimeout,
+    TrueNASUnsupportedVersion, format_version, parse_version,
 )
 
 from .conftest import API_KEY
@@ -22,7 +22,7 @@ def client_for(emulator, **kwargs):
 @pytest.mark.parametrize('version,expected,control', [
     ('25.04', (25, 4, 2), False),
     ('25.10', (25, 10, 1), True),
-    ('26.04', (26, 4, 0), True),
+    ('26.0', (26, 0, 0), True),  # the release after 25.10 is 26.0.0 (api/v26_0_0), not "26.04"
 ])
 def test_connects_and_detects_release(make_emulator, version, expected, control):
     emulator = make_emulator(version)
@@ -33,7 +33,8 @@ def test_connects_and_detects_release(make_emulator, version, expected, control)
 
 
 @pytest.mark.parametrize('text,expected', [
-    ('TrueNAS-SCALE-25.04.2', (25, 4, 2)), ('TrueNAS-25.10.1', (25, 10, 1)), ('26.04.0', (26, 4, 0)),
+    ('TrueNAS-SCALE-25.04.2', (25, 4, 2)), ('TrueNAS-25.10.1', (25, 10, 1)), ('TrueNAS-26.0.0-BETA.3', (26, 0, 0)),
+    ('TrueNAS-25.04.2.6', (25, 4, 2)),
     ('TrueNAS-SCALE-24.10.2.1', (24, 10, 2)), ('TrueNAS-25.10-MASTER-20250601', (25, 10, 0)), ('nonsense', None),
 ])
 def test_parse_version(text, expected):
@@ -161,3 +162,73 @@ def test_concurrent_clients_share_one_emulator(emulator):
     for thread in threads:
         thread.join()
     assert not errors
+
+
+@pytest.mark.parametrize('version,text', [((25, 4, 2), '25.04.2'), ((25, 10, 6), '25.10.6'), ((26, 0, 0), '26.0.0'),
+                                          (None, 'unknown')])
+def test_format_version_renders_26_0_as_26_0_0(version, text):
+    assert format_version(version) == text
+
+
+def test_failed_job_errname_comes_from_errno_not_the_exception_class(make_emulator):
+    # job.py __encode__: exc_info.type is the class ('CallError'), exc_info.errno the errno (EFAULT here).
+    emulator = make_emulator('25.10')
+    emulator.api.service_start_fails = True
+    with client_for(emulator) as client:
+        with pytest.raises(TrueNASError) as caught:
+            client.control_service('START', 'nfs')
+    assert (caught.value.errname, caught.value.exc_type) == ('EFAULT', 'CallError')
+    with client_for(emulator) as client:
+        with pytest.raises(TrueNASError) as caught:
+            client.control_service('START', 'nfsd')  # MatchNotFound: no errno at all
+    assert (caught.value.errname, caught.value.exc_type, caught.value.message) == (None, 'MatchNotFound', 'nfsd')
+
+
+def test_one_login_per_client_and_login_ex_with_api_user(make_emulator):
+    emulator = make_emulator('25.10')
+    with client_for(emulator) as client:
+        client.call('sharing.nfs.query')
+        client.call('nfs.config')
+    with client_for(emulator, api_user='admin') as client:
+        client.call('core.get_jobs')
+    logins = [entry['method'] for entry in emulator.log() if entry['method'].startswith('auth.')]
+    assert logins == ['auth.login_with_api_key', 'auth.login_ex']
+
+
+@pytest.mark.parametrize('version,status,reason', [
+    ('25.10', 'EXPIRED', 'the API key has expired or was revoked (EXPIRED)'),
+    ('25.04', 'REVOKED', 'the API key has expired or was revoked (EXPIRED)'),
+    ('26.0', 'DENIED', 'the account has no API access (DENIED)'),
+    ('25.10', 'DENIED', 'the key or the user name is wrong, or the key was deleted'),  # no DENIED before 26.0
+    ('26.0', 'REVOKED', 'from TrueNAS 26.0 on, revoked) (AUTH_ERR)'),
+    ('25.10', 'STANDBY', 'is the standby controller of an HA pair (REDIRECT); log in on the active controller: '
+                         '192.168.10.134'),
+])
+def test_login_ex_says_why_the_key_was_refused(make_emulator, version, status, reason):
+    emulator = make_emulator(version)
+    emulator.api.api_key_status = status
+    with pytest.raises(TrueNASAuthError) as caught:
+        client_for(emulator, api_user='admin').connect()
+    assert str(caught.value).startswith('auth.login_ex: 127.0.0.1 refused the API key of user admin: ')
+    assert reason in str(caught.value) and API_KEY not in str(caught.value)
+
+
+def test_login_ex_with_the_wrong_user_is_auth_err(emulator):
+    with pytest.raises(TrueNASAuthError, match=r'user root: the key or the user name is wrong'):
+        client_for(emulator, api_user='root').connect()
+
+
+def test_rate_limited_login_names_the_rate_limit_not_the_key(make_emulator):
+    # main.py authorize_method_call: the 21st unauthenticated login_with_api_key from one address in 60 s is
+    # refused with EBUSY after a stall (shortened here).
+    emulator = make_emulator('25.10', rate_limit_stall=(0.05, 0.1))
+    for dummy in range(20):
+        with client_for(emulator):
+            pass
+    with pytest.raises(TrueNASRateLimited) as caught:
+        client_for(emulator).connect()
+    message = str(caught.value)
+    assert message.startswith('auth.login_with_api_key: 127.0.0.1 refused the call: [EBUSY] Rate Limit Exceeded '
+                              '(TrueNAS rate limit: at most 20 calls before login')
+    assert 'check that the key' not in message and caught.value.errname == 'EBUSY'
+    assert caught.value.as_dict()['rate_limited'] is True

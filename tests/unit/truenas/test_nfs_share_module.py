@@ -72,6 +72,10 @@ def test_absent_removes_and_is_idempotent(emulator):
     ({'path': '/srv/photos'}, r'path must lie inside a pool, i.e. under /mnt/<pool>/'),
     ({'networks': ['192.168.10.300/24']}, "networks: '192.168.10.300/24' is not a valid IPv4 or IPv6 network"),
     ({'networks': ['0.0.0.0/0']}, 'means everybody; leave networks empty'),
+    # plugins/nfs_/validators.py sanitize_networks TS-25.10.0+: any network whose address is 0, not only /0
+    ({'networks': ['0.0.0.0/8']}, 'networks: 0.0.0.0/8 starts at address 0, which TrueNAS 25.10 and later reject'),
+    ({'networks': ['::/0']}, 'networks: ::/0 means everybody'),
+    ({'networks': ['0.1.2.3/7']}, 'networks: 0.1.2.3/7 starts at address 0'),
     ({'networks': ['10.0.0.0/16', '10.0.1.0/24']}, '10.0.0.0/16 and 10.0.1.0/24 overlap'),
     ({'hosts': ['bad host']}, 'without spaces or quotes'),
     ({'security': ['SYS', 'KRB9']}, 'value of security must be one or more of: SYS, KRB5, KRB5I, KRB5P'),
@@ -143,7 +147,7 @@ def test_api_key_from_environment(emulator, monkeypatch):
     assert result['changed'] is True
 
 
-@pytest.mark.parametrize('version', ['25.04', '26.04'])
+@pytest.mark.parametrize('version', ['25.04', '26.0'])
 def test_share_lifecycle_on_other_releases(make_emulator, version):
     emulator = make_emulator(version)
     assert run_module(truenas_nfs_share, share_args(emulator))[0]['changed'] is True

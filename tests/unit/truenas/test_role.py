@@ -1,5 +1,7 @@
 """roles/truenas_nfs_export through ansible-playbook against the emulator: converge, idempotence,
-preflight failures naming the variable, and the API key never printed (also with -vvv)."""
+preflight failures naming the variable, the API key never printed (also with -vvv), and the logins of a
+converge, a no-op re-run and a long wait staying under TrueNAS's rate limit (20 per address a minute), which the
+emulator enforces like middlewared (tests/emulators/truenas/ratelimit.py)."""
 import json
 import os
 import re
@@ -7,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from websockets.sync.client import connect
 
 from .conftest import API_KEY
 
@@ -78,6 +81,12 @@ def test_converge_then_rerun_changes_nothing_and_never_prints_the_key(play):
     ({'truenas_nfs_export_state': 'absent'}, 'truenas_nfs_export_allow_data_loss', 'is not true'),
     ({'truenas_nfs_export_security': ['KRB9']}, 'truenas_nfs_export_security', 'KRB9'),
     ({'truenas_nfs_export_host': '192.168.10.133'}, 'truenas_nfs_export_scheme', 'TrueNAS then revokes it'),
+    # plugins/nfs_/validators.py sanitize_networks TS-25.10.0+: every network whose address is 0 is refused
+    ({'truenas_nfs_export_networks': ['0.0.0.0/8']}, 'truenas_nfs_export_networks', '0.0.0.0/8 start(s) at address 0'),
+    ({'truenas_nfs_export_networks': ['192.168.10.0/24', '0.1.2.3/7']}, 'truenas_nfs_export_networks',
+     '0.1.2.3/7 start(s) at address 0'),
+    ({'truenas_nfs_export_networks': ['::/0']}, 'truenas_nfs_export_networks', '::/0 start(s) at address 0'),
+    ({'truenas_nfs_export_networks': ['0:0::/16']}, 'truenas_nfs_export_networks', '0:0::/16 start(s) at address 0'),
 ])
 def test_bad_input_fails_in_preflight_naming_the_variable(play, role_vars, variable, message):
     code, output, recap = play(**role_vars)
@@ -110,3 +119,63 @@ def test_api_key_from_the_environment_when_the_variable_is_empty(play):
     assert code == 0 and recap['changed'] == 2, output
     code, output, recap = play(truenas_nfs_export_api_key='')
     assert code != 0 and 'truenas_nfs_export_api_key is empty and TRUENAS_API_KEY is not set' in output
+
+
+def logins(emulator):
+    return [entry for entry in emulator.log() if entry['method'].startswith('auth.login')]
+
+
+def test_converge_rerun_and_a_long_wait_stay_under_the_rate_limit(play):
+    """One login per task: a converge whose wait has to poll 25 times logs in at most 5 times, a no-op re-run
+    once. With a login per retry the wait alone would make 26 and run into EBUSY (the emulator's default
+    rate limit and stall are upstream's)."""
+    emulator = play.emulator
+    emulator.api.service_start_lag = 25  # nfs reports STOPPED for 25 more service.query answers after its start
+    code, output, recap = play()
+    assert code == 0 and recap['changed'] == 2, output
+    polls = [entry['connection'] for entry in emulator.log() if entry['method'] == 'sharing.nfs.query']
+    assert len(polls) >= 25 and len(set(polls[-25:])) == 1  # the wait polled 25 times in one session
+    assert len(logins(emulator)) <= 5 and not [entry for entry in emulator.log() if entry['error'] == -32001]
+    emulator.reset_log()
+    code, output, recap = play()
+    assert code == 0 and recap['changed'] == 0, output
+    assert [entry['method'] for entry in logins(emulator)] == ['auth.login_with_api_key']
+    counts = [entry['num_times_called'] for entry in emulator.rate_limit.snapshot().values()]
+    assert counts and max(counts) <= 6  # both runs together, well under 20
+
+
+def test_wait_that_runs_out_fails_after_its_retries_in_one_session(play):
+    play.emulator.api.service_start_lag = 1000
+    code, output, recap = play(truenas_nfs_export_wait_retries=4)
+    assert code != 0 and 'after 4 attempts 0 s apart, the nfs service is STOPPED' in output, output
+    waits = [entry for entry in play.emulator.log() if entry['method'] == 'sharing.nfs.query']
+    assert len(logins(play.emulator)) <= 5 and len(waits) >= 4
+
+
+def test_rate_limit_hit_says_so_instead_of_blaming_the_key(play):
+    emulator = play.emulator
+    emulator.rate_limit.stall = (0.05, 0.1)  # upstream sleeps 1-10 s first
+    with connect(emulator.url) as ws:  # something else on this machine logs in 20 times
+        for seq in range(20):
+            ws.send(json.dumps({'jsonrpc': '2.0', 'id': seq, 'method': 'auth.login_with_api_key', 'params': ['1-x']}))
+            assert json.loads(ws.recv())['result'] is False
+    code, output, recap = play(truenas_nfs_export_api_user='admin')  # login_ex has its own counter...
+    assert code == 0, output
+    emulator.reset_log()
+    with connect(emulator.url) as ws:  # ...until it is used up as well
+        for seq in range(20):
+            ws.send(json.dumps({'jsonrpc': '2.0', 'id': seq, 'method': 'auth.login_ex', 'params': [
+                {'mechanism': 'API_KEY_PLAIN', 'username': 'nobody', 'api_key': '1-x'}]}))
+            json.loads(ws.recv())
+    code, output, recap = play(truenas_nfs_export_api_user='admin')
+    assert code != 0 and recap['failed'] == 1
+    assert 'Rate Limit Exceeded' in output and 'TrueNAS rate limit' in output and 'wait a minute' in output, output
+    assert 'Check truenas_nfs_export_host' not in output and 'check that the key' not in output
+    assert emulator.writes() == []
+
+
+def test_login_ex_reason_reaches_the_role_output(play):
+    play.emulator.api.api_key_status = 'EXPIRED'
+    code, output, recap = play(truenas_nfs_export_api_user='admin')
+    assert code != 0 and 'the API key has expired or was revoked (EXPIRED)' in output, output
+    assert 'truenas_nfs_export_api_user' in output
