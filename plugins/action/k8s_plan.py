@@ -9,6 +9,7 @@ import copy
 
 import yaml
 
+from ansible.parsing.yaml.dumper import AnsibleDumper
 from ansible.plugins.action import ActionBase
 
 MASK = '(hidden: secret value)'
@@ -45,5 +46,5 @@ class ActionModule(ActionBase):
         result['objects'] = [label(obj) for obj in objects]
         result['msg'] = ('Would create %s (%s).' % (', '.join(result['objects']), reason)) if objects else 'Nothing to create.'
         result['diff'] = [{'before': '', 'before_header': '%s (absent)' % label(obj), 'after_header': '%s (would be created)' % label(obj),
-                           'after': yaml.safe_dump(masked(obj), default_flow_style=False, sort_keys=False)} for obj in objects]
+                           'after': yaml.dump(masked(obj), Dumper=AnsibleDumper, default_flow_style=False, sort_keys=False)} for obj in objects]
         return result
