@@ -29,7 +29,11 @@ setup: $(VENV)/.installed ## Create .venv with Ansible, the collections' Python 
 demo: setup testbed-up ## Start the testbed and converge site.yml against it
 	ansible-playbook site.yml -i $(INVENTORY)
 
-test: setup lint sanity unit roles molecule reliability ## Everything CI runs: lint, sanity, unit, role, molecule and reliability tests
+# The stages of `make test`, in order; tests/lib/stages prints the time of each.
+TEST_STAGES := lint sanity unit roles molecule reliability
+
+test: setup ## Everything CI runs: lint, sanity, unit, role, molecule and reliability tests, each timed
+	tests/lib/stages $(TEST_STAGES)
 
 # ansible-lint installs the collection under test into ANSIBLE_HOME (default ~/.ansible) and prefers that copy
 # afterwards: a checkout of its own keeps another checkout's copy from shadowing this one.
