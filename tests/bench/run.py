@@ -8,6 +8,10 @@ For each of --runs rounds (default 3), from an empty cluster and fresh emulators
                      app.kubernetes.io/managed-by=homelab.immich, every namespaced and cluster-scoped resource),
                      exported from the cluster with status and server-set metadata stripped; applied once
                      untimed (it adds its own field manager), then timed.
+After the rounds, the peer users would pick instead, on the same testbed: `helm upgrade --install` of the official
+Immich chart (../shared/upstream/immich-charts-*.tgz) into a namespace of its own, installed once and then timed as a
+no-op upgrade, against a no-op `site.yml --tags immich`; the ratio and both runs' apiserver writes (helm writes a
+release revision on every upgrade).
 Prints the medians, their ratio to the floor, the tasks per run, the Kubernetes objects each run wrote,
 the apiserver requests and the requests sent to the Immich and TrueNAS emulators (reads/writes), the goals
 beside the figures, and the slowest tasks of the no-op run (profile). Writes everything to
@@ -47,6 +51,12 @@ SERVER_SET_ANNOTATION_PREFIXES = ('kubectl.kubernetes.io/last-applied-configurat
 SERVER_SET_METADATA = ('uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink',
                        'deletionTimestamp', 'deletionGracePeriodSeconds')
 FLOOR_MANAGER = 'homelab.immich-bench-floor'
+GOAL_PEER_RATIO = 2.0
+PEER_CHART = 'immich-charts-0.10.0-with-common-4.1.1.tgz'
+PEER_NAMESPACE = 'immich-peer'
+# The official chart's values for the same server (its ML, Valkey and ingress off): it needs an existing library claim.
+PEER_VALUES = ['--set', 'controllers.main.containers.main.image.tag=v2.5.5', '--set', 'immich.persistence.library.existingClaim=immich-library',
+               '--set', 'machine-learning.enabled=false']
 
 
 def log(msg):
@@ -135,6 +145,26 @@ def export_managed(tb, folder):
     return path, kinds
 
 
+def upstream_file(name):
+    """A file of ../shared/upstream (or $HOMELAB_IMMICH_UPSTREAM_DIR), or None when it is not there."""
+    folder = os.environ.get('HOMELAB_IMMICH_UPSTREAM_DIR') or os.path.join(os.path.dirname(ROOT), 'shared', 'upstream')
+    path = os.path.join(folder, name)
+    return path if os.path.exists(path) else None
+
+
+def helm_step(tb, chart):
+    helm = os.path.join(tb.dir, 'bin', 'helm')
+
+    def action():
+        proc = subprocess.run([helm, '--kubeconfig', tb.kubeconfig, 'upgrade', '--install', 'immich', chart, '-n', PEER_NAMESPACE,
+                               '--create-namespace', '--skip-schema-validation'] + PEER_VALUES,
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+        if proc.returncode != 0:
+            raise HarnessError('helm upgrade --install of the official chart failed: %s' % proc.stderr[-2000:])
+        return {'revision': (re.findall(r'REVISION: (\d+)', proc.stdout) or ['?'])[0]}
+    return action
+
+
 def median_of(samples, key):
     values = [s[key] for s in samples]
     return statistics.median(values) if values else None
@@ -204,7 +234,9 @@ def fmt_table(results, floor_median):
     head = ('run', 'median s', 'min-max s', 'x floor', 'tasks', 'k8s objects written', 'apiserver reads/writes (dry-run)',
             'Immich reads/writes', 'TrueNAS reads/writes')
     rows = []
-    for label in ('converge', 'no-op', 'check', 'floor'):
+    for label in ('converge', 'no-op', 'check', 'floor', 'helm no-op', 'immich no-op'):
+        if label not in results:
+            continue
         r = results[label]
         rows.append((
             label, '%.1f' % r['seconds_median'], '%.1f-%.1f' % (r['seconds_min'], r['seconds_max']),
@@ -239,6 +271,19 @@ def goals(results, noop_samples):
     ]
 
 
+def peer_goals(results, samples):
+    if not samples['helm no-op']:
+        return []
+    helm, role = results['helm no-op']['seconds_median'], results['immich no-op']['seconds_median']
+    writes = {label: max(s['k8s_requests']['writes'] for s in samples[label]) for label in ('helm no-op', 'immich no-op')}
+    return [
+        {'goal': 'immich role no-op <= %.0fx helm upgrade --install no-op' % GOAL_PEER_RATIO,
+         'value': '%.1fx (%.1fs / %.1fs)' % (role / helm, role, helm), 'met': role <= GOAL_PEER_RATIO * helm},
+        {'goal': 'immich role no-op sends no apiserver write (helm: %d per upgrade)' % writes['helm no-op'],
+         'value': str(writes['immich no-op']), 'met': writes['immich no-op'] == 0},
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=3, help='rounds (median of these; 1-7)')
@@ -261,7 +306,8 @@ def main(argv=None):
     out_dir = os.path.join(ROOT, 'tests', 'output', 'bench')
     tb = Testbed(args.name, run_dir, ports[0], ports[1], ports[2], out_dir)
     measure = Measure(tb)
-    samples = {'converge': [], 'no-op': [], 'check': [], 'floor': []}
+    samples = {'converge': [], 'no-op': [], 'check': [], 'floor': [], 'helm no-op': [], 'immich no-op': []}
+    chart = upstream_file(PEER_CHART)
     floor_objects = {}
     profile_lines = []
     started = time.time()
@@ -284,6 +330,14 @@ def main(argv=None):
                 samples['floor'].append(measure('floor', floor_step(tb, path)))
             finally:
                 os.unlink(path)
+        if chart is None:
+            log('peer: %s is not in ../shared/upstream (the official Immich chart, see its README): not compared' % PEER_CHART)
+        else:
+            log('peer: helm upgrade --install of the official Immich chart into %s, installed once untimed' % PEER_NAMESPACE)
+            helm_step(tb, chart)()
+            for _ in range(args.runs):
+                samples['helm no-op'].append(measure('helm', helm_step(tb, chart)))
+                samples['immich no-op'].append(measure('immich', playbook_step(tb, '--tags', 'immich', extra=extra)))
     except (HarnessError, subprocess.SubprocessError) as exc:
         log('FAILED: %s' % exc)
         return 1
@@ -294,10 +348,10 @@ def main(argv=None):
             except HarnessError as exc:
                 log('could not stop the bench instance: %s' % exc)
 
-    results = {label: summarize(s) for label, s in samples.items()}
+    results = {label: summarize(s) for label, s in samples.items() if s}
     floor = results['floor']['seconds_median']
     table = fmt_table(results, floor)
-    goal_rows = goals(results, samples['no-op'])
+    goal_rows = goals(results, samples['no-op']) + peer_goals(results, samples)
     prof = profile(samples['no-op'])
 
     print()
