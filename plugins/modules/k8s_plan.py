@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: k8s_plan
 short_description: Show Kubernetes objects as they would be created, when the server cannot dry-run them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reports each given object as the "after" of a diff (with C(--diff)) and in its message, and reports
     changed when there is any.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: validate_inputs
 short_description: Check a role's variables against its argument spec on the values they really have
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the calling role's C(meta/argument_specs.yml) and checks every variable it declares, as the role's
     tasks will read it.
