@@ -5,13 +5,7 @@
 
 from __future__ import annotations
 
-
-def _get(obj, *path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
+from ansible_collections.homelab.immich.plugins.plugin_utils.k8s_objects import field, identity
 
 
 def k8s_unplannable(objects, namespaces, api_groups):
@@ -24,15 +18,10 @@ def k8s_unplannable(objects, namespaces, api_groups):
     for obj in objects or []:
         api_version = obj.get('apiVersion', 'v1')
         group = api_version.split('/', 1)[0] if '/' in api_version else None  # None: the core group, always served
-        namespace = _get(obj, 'metadata', 'namespace')
+        namespace = field(obj, 'metadata', 'namespace')
         if (group is not None and group not in served) or (namespace and namespace not in existing):
             out.append(obj)
     return out
-
-
-def _identity(obj):
-    metadata = obj.get('metadata') or {}
-    return obj.get('kind'), metadata.get('namespace') or '', metadata.get('name')
 
 
 def k8s_newest(applied, live):
@@ -47,8 +36,8 @@ def k8s_newest(applied, live):
             returned = [result]
     out, seen = [], set()
     for obj in [o for o in returned if isinstance(o, dict) and o.get('kind')] + [o for o in live or [] if isinstance(o, dict) and o.get('kind')]:
-        if _identity(obj) not in seen:
-            seen.add(_identity(obj))
+        if identity(obj) not in seen:
+            seen.add(identity(obj))
             out.append(obj)
     return out
 

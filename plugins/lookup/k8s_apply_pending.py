@@ -69,13 +69,9 @@ from ansible.utils.display import Display
 
 from ansible_collections.homelab.immich.plugins.module_utils.k8s_apply_state import apply_change_reason
 from ansible_collections.homelab.immich.plugins.plugin_utils import k8s_client
+from ansible_collections.homelab.immich.plugins.plugin_utils.k8s_objects import identity
 
 display = Display()
-
-
-def _identity(obj):
-    metadata = obj.get('metadata') or {}
-    return obj.get('kind'), metadata.get('namespace') or '', metadata.get('name')
 
 
 def _objects(terms):
@@ -95,12 +91,12 @@ class LookupModule(LookupBase):
         field_manager = self.get_option('field_manager')
         client = k8s_client.connect('k8s_apply_pending', *k8s_client.connection_options(self))
 
-        known = dict((_identity(obj), obj) for obj in self.get_option('live') or [] if obj)
+        known = dict((identity(obj), obj) for obj in self.get_option('live') or [] if obj)
         pending = []
         for obj in _objects(terms):
             label = '%s/%s' % (obj['kind'], obj['metadata']['name'])
-            if _identity(obj) in known:
-                live = known[_identity(obj)]
+            if identity(obj) in known:
+                live = known[identity(obj)]
             else:
                 live = k8s_client.read(client, 'k8s_apply_pending', obj.get('apiVersion', 'v1'), obj['kind'],
                                        name=obj['metadata']['name'], namespace=obj['metadata'].get('namespace'))

@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-
-def _get(obj, *path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
+from ansible_collections.homelab.immich.plugins.plugin_utils.k8s_objects import field
 
 
 def k8s_rolled_out(obj):
@@ -22,11 +16,11 @@ def k8s_rolled_out(obj):
     if not isinstance(obj, dict) or not obj:
         return False
     status = obj.get('status') or {}
-    if not status or _get(obj, 'metadata', 'generation') != status.get('observedGeneration') or status.get('unavailableReplicas'):
+    if not status or field(obj, 'metadata', 'generation') != status.get('observedGeneration') or status.get('unavailableReplicas'):
         return False
     kind = obj.get('kind')
     if kind == 'Deployment':
-        spec_replicas = _get(obj, 'spec', 'replicas')
+        spec_replicas = field(obj, 'spec', 'replicas')
         return (1 if spec_replicas is None else spec_replicas) == (status.get('replicas') or 0) \
             and status.get('availableReplicas') == status.get('replicas')
     if kind == 'DaemonSet':
