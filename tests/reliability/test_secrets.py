@@ -2,7 +2,7 @@
 cluster nor on the no-op re-run.
 
 The secrets are collected, not hard-coded: every variable of inventories/local whose name marks it as a
-secret (DESIGN.md: *_password, *_secret, *_api_key, *_access_key; also *_token, *_key_id), rendered by
+secret (docs/DESIGN.md: *_password, *_secret, *_api_key, *_access_key; also *_token, *_key_id), rendered by
 Ansible, plus every value under a secret-looking key of the Secrets the collection manages (the
 generated database owner and Valkey passwords, the Immich API key). Each is searched as is and
 base64-encoded (how a Secret's data would show).

@@ -45,7 +45,7 @@ def test_every_option_has_a_type_a_description_and_the_default_of_defaults_main(
 
 
 def test_secrets_are_no_log_in_the_spec():
-    """Variables ending in _password, _api_key or _access_key (DESIGN.md's convention) are no_log options. (Here a
+    """Variables ending in _password, _api_key or _access_key (docs/DESIGN.md's convention) are no_log options. (Here a
     name ending in _secret names a Kubernetes Secret, such as immich_db_secret, and holds no secret itself.)"""
     missing = []
     for role in ROLES:
