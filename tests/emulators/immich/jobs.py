@@ -24,7 +24,9 @@ class Queue(object):
         self.is_paused = False
 
     def counts(self):
-        return {'active': len(self.active), 'completed': self.completed, 'delayed': 0, 'failed': self.failed,
+        # Immich queues jobs with removeOnComplete (config.repository.ts), so the real server always reports
+        # completed 0; self.completed is kept for the emulator's own tests only.
+        return {'active': len(self.active), 'completed': 0, 'delayed': 0, 'failed': self.failed,
                 'paused': len(self.waiting) if self.is_paused else 0,
                 'waiting': 0 if self.is_paused else len(self.waiting)}
 

@@ -86,15 +86,18 @@ ROUTES = [
     Route('POST', '/api-keys', 'api_key_create', 'user', 'apiKey.create', write=True, status=201),
     Route('GET', '/api-keys/{id}', 'api_key_get', 'user', 'apiKey.read'),
     Route('PUT', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True),
+    Route('PATCH', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True, since=(3, 0, 0)),
     Route('DELETE', '/api-keys/{id}', 'api_key_delete', 'user', 'apiKey.delete', write=True, status=204),
     Route('GET', '/libraries', 'libraries', 'admin', 'library.read'),
     Route('POST', '/libraries', 'library_create', 'admin', 'library.create', write=True, status=201),
     Route('GET', '/libraries/{id}', 'library_get', 'admin', 'library.read'),
     Route('PUT', '/libraries/{id}', 'library_update', 'admin', 'library.update', write=True),
+    Route('PATCH', '/libraries/{id}', 'library_update', 'admin', 'library.update', write=True, since=(3, 0, 0)),
     Route('DELETE', '/libraries/{id}', 'library_delete', 'admin', 'library.delete', write=True, status=204),
     Route('POST', '/libraries/{id}/scan', 'library_scan', 'admin', 'library.update', write=True, status=204),
     Route('GET', '/libraries/{id}/statistics', 'library_statistics', 'admin', 'library.statistics'),
-    Route('POST', '/libraries/{id}/validate', 'library_validate', 'admin', 'library.update'),
+    # The real route names no permission, so an API key needs `all` (auth.service: permission ?? all).
+    Route('POST', '/libraries/{id}/validate', 'library_validate', 'admin', 'all'),
     Route('GET', '/system-config', 'config_get', 'admin', 'systemConfig.read'),
     Route('PUT', '/system-config', 'config_put', 'admin', 'systemConfig.update', write=True),
     Route('GET', '/system-config/defaults', 'config_defaults', 'admin', 'systemConfig.read'),
@@ -316,7 +319,13 @@ class ImmichEmulator(object):
 
     def h_server_config(self, **_):
         with self.state.lock:
-            return self.contract.server_config(self.state.config, self.state.admin() is not None, self.state.onboarded)
+            # IMMICH_ALLOW_SETUP=false (2.5.0+) reports the server initialized even with no admin.
+            initialized = self.setup_disabled or self.state.admin() is not None
+            return self.contract.server_config(self.state.config, initialized, self.state.onboarded)
+
+    @property
+    def setup_disabled(self):
+        return not self.allow_setup and self.contract.version >= (2, 5, 0)
 
     # -- auth and users ------------------------------------------------------------------------
 
@@ -337,7 +346,7 @@ class ImmichEmulator(object):
         return {'redirectUri': '/auth/login?autoLaunch=0', 'successful': True}
 
     def h_admin_sign_up(self, body, **_):
-        if self.contract.major3 and not self.allow_setup:
+        if self.setup_disabled:
             raise HttpError(400, 'Admin setup is disabled')
         self._validate(body, SIGN_UP)
         with self.state.lock:
@@ -440,7 +449,8 @@ class ImmichEmulator(object):
                 'id': str(uuid.uuid4()), 'ownerId': body['ownerId'], 'name': body.get('name') or 'New External Library',
                 'importPaths': list(body.get('importPaths') or []),
                 'exclusionPatterns': list(body['exclusionPatterns']) if body.get('exclusionPatterns') is not None
-                else ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**'],
+                else ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**', '**/.stversions/**',
+                      '**/.stfolder/**'],
                 'createdAt': stamp, 'updatedAt': stamp, 'refreshedAt': None, 'deletedAt': None,
             }
             self.state.libraries[lib['id']] = lib

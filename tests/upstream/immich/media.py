@@ -37,6 +37,11 @@ def _pil(pillow_dir):
     return Image
 
 
+def write_jpeg(path, pillow_dir, colour, size=(32, 32)):
+    """One plain JPEG (no EXIF)."""
+    _pil(pillow_dir).new('RGB', size, colour).save(path, 'JPEG')
+
+
 def make_photos(root, pillow_dir):
     """Write the photos tree into `root` (replaced). Returns the relative paths of the expected assets."""
     image = _pil(pillow_dir)
