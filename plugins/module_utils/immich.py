@@ -34,7 +34,8 @@ DEFAULT_EXCLUSION_PATTERNS = ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#s
 DEFAULT_MEDIA_LOCATION = '/data'
 
 # POST /libraries/{id}/validate reads only the body: any well-formed id works, no library is needed.
-NIL_UUID = '00000000-0000-0000-0000-000000000000'
+# Well-formed means a version-4 UUID (the real server refuses the nil UUID: "id must be a UUID").
+NIL_UUID = '00000000-0000-4000-8000-000000000000'
 
 # Union of the Permission enum of @immich/sdk 2.4.0, 2.7.5, 3.0.0, 3.1.0 and 3.2.2. A value a given
 # server does not know is rejected by that server (HTTP 400), and the module reports its message.

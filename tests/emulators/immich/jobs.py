@@ -123,9 +123,13 @@ class JobRunner(object):
             if lib is None:
                 return
             for asset in state.library_assets(lib['id']):
-                if not self._still_valid(asset, lib):
-                    # Immich marks such assets offline and trashes them; they leave the statistics.
-                    del state.assets[asset['id']]
+                valid = self._still_valid(asset, lib)
+                if not valid and not asset.get('isOffline'):
+                    # Immich marks such assets offline and trashes them (library.service.ts handleSyncAssets);
+                    # its statistics query does not filter trashed assets, so they still count there.
+                    asset.update(isOffline=True, deletedAt=now_iso())
+                elif valid and asset.get('isOffline'):
+                    asset.update(isOffline=False, deletedAt=None)
         elif name == 'LibrarySyncFiles':
             lib = state.library(data['libraryId'])
             if lib is None:

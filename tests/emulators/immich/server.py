@@ -135,7 +135,10 @@ class ImmichEmulator(object):
         self.config_fields = validation.schema_from_contract(self.contract.config_schema, self.contract.config_enums)
         self._log = []
         self._log_lock = threading.Lock()
-        self.faults = {'fail_next': 0, 'fail_status': 503, 'drop_next': 0, 'delay': 0.0, 'path_prefix': ''}
+        # method: only requests of this method are hit; after_handling: the request is carried out and only
+        # its answer is replaced (a gateway losing the upstream's reply), as after a POST that did its work.
+        self.faults = {'fail_next': 0, 'fail_status': 503, 'drop_next': 0, 'delay': 0.0, 'path_prefix': '',
+                       'method': '', 'after_handling': False}
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.emulator = self
@@ -183,7 +186,8 @@ class ImmichEmulator(object):
             self.faults.update(faults)
 
     def clear_faults(self):
-        self.set_faults(fail_next=0, fail_status=503, drop_next=0, delay=0.0, path_prefix='')
+        self.set_faults(fail_next=0, fail_status=503, drop_next=0, delay=0.0, path_prefix='', method='',
+                        after_handling=False)
 
     def create_user(self, email, password, name='User', is_admin=False):
         return self.state.add_user(email, password, name, is_admin)
@@ -220,11 +224,13 @@ class ImmichEmulator(object):
             entry['seq'] = len(self._log) + 1
             self._log.append(entry)
 
-    def _take_fault(self, path):
+    def _take_fault(self, path, method=None):
         """Decide, atomically, what fault (if any) hits this request."""
         with self._log_lock:
             faults = self.faults
             if faults['path_prefix'] and not path.startswith(faults['path_prefix']):
+                return None, 0.0
+            if faults['method'] and method != faults['method']:
                 return None, 0.0
             delay = float(faults['delay'] or 0)
             if faults['drop_next'] > 0:
@@ -604,9 +610,14 @@ class _Handler(BaseHTTPRequestHandler):
         route = emulator._match(method, path[len('/api'):])[0] if path.startswith('/api/') else None
         entry['write'] = bool(route and route.write)
 
-        fault, delay = emulator._take_fault(path)
+        fault, delay = emulator._take_fault(path, method)
         if delay:
             time.sleep(delay)
+        if fault == 'fail' and emulator.faults.get('after_handling'):
+            try:
+                emulator.handle(method, self.path, self.headers, raw_body)
+            except Exception:  # pylint: disable=broad-except
+                pass  # whatever the server did, the client only sees the gateway's error
         if fault == 'drop':
             # Close without a response, like a proxy losing its upstream.
             emulator._record(entry)

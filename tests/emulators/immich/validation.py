@@ -12,7 +12,8 @@ fields (object), nullable.
 
 import re
 
-UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.I)
+# Immich checks ids as version-4 UUIDs (2.x IsUUID('4'), 3.x z.uuidv4()): the nil UUID is refused.
+UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$', re.I)
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+$')
 CRON_FIELD_RE = re.compile(r'^[0-9A-Za-z*/,?LW#-]+$')
 

@@ -96,7 +96,7 @@ class EmulatorBackend(Backend):
         return self.emu.wait_idle(timeout)
 
     def asset_count(self):
-        return len(self.emu.state.assets)
+        return len([a for a in self.emu.state.assets.values() if not a.get('deletedAt')])
 
 
 class RealBackend(Backend):

@@ -91,7 +91,8 @@ def test_unknown_properties_are_stripped(emulator):
     status, body = call(emulator, 'POST', '/api/libraries', {'ownerId': admin_id, 'name': 'L', 'isWatched': True, 'foo': 1},
                         key=emulator.admin_key)
     assert status == 201 and 'foo' not in body and 'isWatched' not in body
-    assert body['exclusionPatterns'] == ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**']
+    assert body['exclusionPatterns'] == ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**',
+                                         '**/.stversions/**', '**/.stfolder/**']
     config = call(emulator, 'GET', '/api/system-config', key=emulator.admin_key)[1]
     config['library']['bogus'] = True
     assert call(emulator, 'PUT', '/api/system-config', config, key=emulator.admin_key)[0] == 200
@@ -177,16 +178,21 @@ def test_scan_progresses_through_queues(make_emulator, photos):
     assert {'library', 'sidecar', 'metadataExtraction', 'thumbnailGeneration'} <= seen
     assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1] == EXPECTED
     jobs = call(emu, 'GET', '/api/jobs', key=emu.admin_key)[1]
-    assert jobs['thumbnailGeneration']['jobCounts']['completed'] == 4
+    # Like Immich (removeOnComplete), finished jobs are not counted; the emulator's own tally is internal.
+    assert jobs['thumbnailGeneration']['jobCounts']['completed'] == 0
+    assert emu.jobs.queues['thumbnailGeneration'].completed == 4
     assert jobs['library']['queueStatus'] == {'isActive': False, 'isPaused': False}
     refreshed = call(emu, 'GET', '/api/libraries/%s' % lib['id'], key=emu.admin_key)[1]
     assert refreshed['refreshedAt'] and refreshed['assetCount'] == 4
 
-    # a removed file leaves Immich at the next scan
+    # a removed file goes offline and to the trash at the next scan; like Immich's statistics query
+    # (no deletedAt filter), the statistics keep counting it
     (photos / 'photos' / 'a.jpg').unlink()
     call(emu, 'POST', '/api/libraries/%s/scan' % lib['id'], key=emu.admin_key)
     assert emu.wait_idle()
-    assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1]['photos'] == 1
+    assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1]['photos'] == 2
+    gone = [a for a in emu.state.assets.values() if a['originalPath'] == '/mnt/photos/a.jpg']
+    assert len(gone) == 1 and gone[0]['isOffline'] and gone[0]['deletedAt']
 
 
 def test_state_file_survives_restart(tmp_path, photos):

@@ -50,19 +50,21 @@ class RecordingProxy(object):
                     response = conn.getresponse()
                     data = response.read()
                     status = response.status
-                    self.send_response(status)
-                    for key, value in response.getheaders():
-                        if key.lower() not in HOP_BY_HOP and key.lower() != 'content-length':
-                            self.send_header(key, value)
-                    self.send_header('Content-Length', str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    headers_out = response.getheaders()
                 finally:
                     conn.close()
+                # Logged before the answer goes out, so a client that reads the log next sees this request.
                 path = self.path.split('?', 1)[0]
                 with proxy._lock:  # pylint: disable=protected-access
                     proxy.requests.append({'method': self.command, 'path': path, 'query': self.path[len(path):],
                                            'status': status, 'write': is_write(self.command, path)})
+                self.send_response(status)
+                for key, value in headers_out:
+                    if key.lower() not in HOP_BY_HOP and key.lower() != 'content-length':
+                        self.send_header(key, value)
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _forward
 
