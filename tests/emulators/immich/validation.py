@@ -177,12 +177,51 @@ def _leaf_spec(leaf, enums):
     return {'type': {'bool': 'boolean', 'num': 'number', 'str': 'string'}[leaf]}
 
 
+# What the `cron` npm package (4.3.5 in Immich 2.5.5, 4.4.0 in 3.1.0) accepts in `new CronJob(expr)`,
+# checked against the real servers (tests/unit/immich/test_cron_check.py): 5 fields, or 6 with seconds
+# first; `*`, numbers (leading zeros allowed), three-letter month and weekday names (any case), a-b ranges
+# with a <= b, /steps >= 1, comma lists; the aliases below. Not `?`, `L`, `W`, `#`, @annually, @reboot.
+CRON_ALIASES = frozenset(['@yearly', '@monthly', '@weekly', '@daily', '@hourly', '@minutely'])
+CRON_NAMES = {4: dict((m, i + 1) for i, m in enumerate('jan feb mar apr may jun jul aug sep oct nov dec'.split())),
+              5: dict((d, i) for i, d in enumerate('sun mon tue wed thu fri sat'.split()))}
+CRON_BOUNDS = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]  # second, minute, hour, dom, month, dow
+CRON_ITEM_RE = re.compile(r'^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?$')
+
+
+def _cron_value(text, field, low, high):
+    if text.isdigit():
+        number = int(text)
+    elif text in CRON_NAMES.get(field, {}):
+        number = CRON_NAMES[field][text]
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
 def valid_cron(expression):
-    """Loose cron check (5 or 6 fields of cron characters), enough to reject obvious garbage as Immich does."""
     if not isinstance(expression, str):
         return False
-    parts = expression.split()
-    return len(parts) in (5, 6) and all(CRON_FIELD_RE.match(p) for p in parts)
+    text = expression.strip().lower()
+    if text.startswith('@'):
+        return text in CRON_ALIASES
+    parts = text.split()
+    if len(parts) == 5:
+        parts = ['0'] + parts
+    if len(parts) != 6:
+        return False
+    for field, (part, (low, high)) in enumerate(zip(parts, CRON_BOUNDS)):
+        for item in part.split(','):
+            match = CRON_ITEM_RE.match(item)
+            if not match:
+                return False
+            if match.group(2) is not None and int(match.group(2)) < 1:
+                return False
+            if match.group(1) == '*':
+                continue
+            ends = [_cron_value(v, field, low, high) for v in match.group(1).split('-')]
+            if None in ends or ends[0] > ends[-1]:
+                return False
+    return True
 
 
 def render(issues, major3):
