@@ -184,9 +184,9 @@ def shape_diff(left, right, where=''):
         out = []
         for key in sorted(set(left) | set(right)):
             if key not in left:
-                out.append('%s.%s only real' % (where, key))
-            elif key not in right:
                 out.append('%s.%s only emulator' % (where, key))
+            elif key not in right:
+                out.append('%s.%s only real' % (where, key))
             else:
                 out.extend(shape_diff(left[key], right[key], '%s.%s' % (where, key)))
         return out
@@ -196,6 +196,9 @@ def shape_diff(left, right, where=''):
         return []
     return [] if left == right else ['%s %s vs %s' % (where or '.', left, right)]
 
+
+# Every answer, for a closer look when a row differs (IMMICH_CONTRACT_DUMP=<file> writes them).
+DUMP = []
 
 # Volatile parts of a body whose shape may legitimately differ (e.g. an error's own correlation id).
 IGNORED_KEYS = ('correlationId', 'detail')
@@ -234,6 +237,7 @@ def _compare_one(emulator_side, real_side, name, method, path, body, auth, bodie
         payload = bodies[index] if bodies else side.substitute(body)
         status, answer = side.call(method, side.substitute(path), payload, auth)
         results[side.name] = (status, side.normalize(message_of(answer)), shape(_strip(answer)))
+        DUMP.append((name, side.name, status, answer))
     emu, real = results[emulator_side.name], results[real_side.name]
     diffs = []
     if emu[0] != real[0]:

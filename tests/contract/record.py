@@ -34,7 +34,8 @@ def permissions_from_source(version):
         text = archive.extractfile('server/src/enum.ts').read().decode()
     block = text[text.index('export enum Permission {'):]
     block = block[:block.index('\n}')]
-    return re.findall(r"=\s*'([^']+)'", block)
+    # Commented-out members (`// ASSET_CREATE = 'asset.create'`) are not part of the enum.
+    return re.findall(r"^\s*[A-Za-z]\w*\s*=\s*'([^']+)'", block, re.M)
 
 
 def leaf_type(value, sdk_leaf):

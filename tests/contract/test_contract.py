@@ -36,6 +36,10 @@ def test_emulator_matches_real_server(version, tmp_path, capsys):
         real.reset()
         real.stop()
     report = differential.table(version, rows)
+    if os.environ.get('IMMICH_CONTRACT_DUMP'):
+        import json  # pylint: disable=import-outside-toplevel
+        with open(os.environ['IMMICH_CONTRACT_DUMP'] + '.' + version, 'w') as handle:
+            json.dump(differential.DUMP, handle, indent=1, default=str)
     with capsys.disabled():
         print('\n' + report)
     assert [row for row in rows if row[5]] == [], report

@@ -84,6 +84,7 @@ ROUTES = [
     Route('POST', '/admin/users', 'admin_user_create', 'admin', 'adminUser.create', write=True, status=201),
     Route('GET', '/api-keys', 'api_keys', 'user', 'apiKey.read'),
     Route('POST', '/api-keys', 'api_key_create', 'user', 'apiKey.create', write=True, status=201),
+    Route('GET', '/api-keys/me', 'api_key_me', 'user', False),
     Route('GET', '/api-keys/{id}', 'api_key_get', 'user', 'apiKey.read'),
     Route('PUT', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True),
     Route('PATCH', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True, since=(3, 0, 0)),
@@ -261,7 +262,7 @@ class ImmichEmulator(object):
             except ValueError as exc:
                 raise HttpError(400, 'Unexpected token in JSON: %s' % exc)
         if 'id' in params and not validation.UUID_RE.match(params['id']):
-            raise ValidationFailed([validation.Issue(['id'], 'invalid_format', 'id must be a UUID', 'Invalid UUID')])
+            raise ValidationFailed([validation.format_issue(['id'], 'uuid', 'id must be a UUID', 'Invalid UUID')])
         handler = getattr(self, 'h_' + route.handler)
         return route, auth, handler(auth=auth, body=body, params=params, query=query)
 
@@ -370,13 +371,14 @@ class ImmichEmulator(object):
         with self.state.lock:
             users = [u for u in self.state.users.values() if (with_deleted or not u.get('deletedAt'))
                      and (wanted_id is None or u['id'] == wanted_id)]
-            return [self.contract.user_admin(u) for u in sorted(users, key=lambda u: u['createdAt'])]
+            # Newest first, as the real server lists them.
+            return [self.contract.user_admin(u) for u in sorted(users, key=lambda u: u['createdAt'], reverse=True)]
 
     def h_admin_user_create(self, body, **_):
         self._validate(body, USER_CREATE)
         with self.state.lock:
             if self.state.user_by_email(body['email']):
-                raise HttpError(400, 'User exists')
+                raise HttpError(400, 'Email is not available' if self.contract.major3 else 'User exists')
             user = self.state.add_user(body['email'], body['password'], body['name'], body.get('isAdmin', False))
             return self.contract.user_admin(user)
 
@@ -403,6 +405,12 @@ class ImmichEmulator(object):
             raise HttpError(400, 'Cannot grant permissions you do not have')
         key, secret = self.state.add_api_key(auth.user, body.get('name') or 'API Key', body['permissions'])
         return self.contract.api_key_created(key, secret)
+
+    def h_api_key_me(self, auth, **_):
+        if not auth.api_key:
+            raise HttpError(403, 'Not authenticated with an API Key')
+        with self.state.lock:
+            return self.contract.api_key(self._own_key(auth, auth.api_key['id']))
 
     def h_api_key_get(self, auth, params, **_):
         with self.state.lock:
@@ -523,10 +531,21 @@ class ImmichEmulator(object):
             for path in (('library', 'scan', 'cronExpression'), ('backup', 'database', 'cronExpression')):
                 value = new[path[0]][path[1]][path[2]]
                 if not validation.valid_cron(value):
-                    if self.contract.major3:
-                        raise ValidationFailed([validation.Issue(list(path), 'custom', None,
-                                                                 'Invalid cron expression. %s' % value)])
-                    raise HttpError(400, 'Invalid cron expression %s' % value)
+                    # 2.x: class-validator's message with the nested prefix; 3.x: zod custom issue with the
+                    # cron library's own reason.
+                    raise ValidationFailed([validation.Issue(
+                        list(path), 'custom', '%s.%s.Invalid cron expression' % path[:2],
+                        'Invalid cron expression. %s' % validation.cron_reason(value))])
+            smtp = new['notifications']['smtp']
+            if smtp['enabled']:
+                if self.contract.major3:
+                    # 3.x verifies the transport when enabled; the emulator reaches no mail server.
+                    raise HttpError(400, 'Invalid SMTP configuration')
+                empty = [p for p, v in (('notifications.smtp.from', smtp['from']),
+                                        ('notifications.smtp.transport.host', smtp['transport']['host'])) if not v]
+                if empty:
+                    raise ValidationFailed([validation.Issue(p.split('.'), 'too_small', '%s should not be empty' % p,
+                                                             None) for p in empty])
             self.state.config = new
             self.state.save()
             return copy.deepcopy(new)
@@ -637,11 +656,15 @@ class _Handler(BaseHTTPRequestHandler):
         except ValidationFailed as exc:
             status = 400
             body = validation.render(exc.issues, emulator.contract.major3)
-            body.update(statusCode=400, correlationId=correlation)
+            if not emulator.contract.major3:
+                body.update(statusCode=400, correlationId=correlation)
         except HttpError as exc:
             status = exc.status
             body = {'message': exc.message, 'error': REASONS.get(status, 'Error'), 'statusCode': status,
                     'correlationId': correlation}
+            if emulator.contract.major3:
+                # The real 3.x answers errors with the message alone.
+                body = {'message': exc.message}
         except Exception as exc:  # pylint: disable=broad-except
             status = 500
             body = {'message': 'Internal server error', 'statusCode': 500, 'correlationId': correlation,

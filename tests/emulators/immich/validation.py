@@ -21,11 +21,25 @@ CRON_FIELD_RE = re.compile(r'^[0-9A-Za-z*/,?LW#-]+$')
 class Issue(object):
     """One validation problem, renderable as a class-validator message or a zod issue."""
 
-    def __init__(self, path, code, cv, zod):
+    def __init__(self, path, code, cv, zod, **extra):
         self.path = path
         self.code = code
         self.cv = cv
         self.zod = zod
+        # The other keys of the zod issue in 3.x (expected, values, origin/format/pattern), as the real sends them.
+        self.extra = extra
+
+
+# Patterns zod 4 reports with an invalid_format issue (copied from the real 3.1.0's answers).
+ZOD_PATTERNS = {
+    'email': "/^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9]"
+             "(?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/",
+    'uuid': '/^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$/',
+}
+
+
+def format_issue(path, fmt, cv, zod):
+    return Issue(path, 'invalid_format', cv, zod, origin='string', format=fmt, pattern=ZOD_PATTERNS[fmt])
 
 
 def _type_name(value):
@@ -44,8 +58,9 @@ def _type_name(value):
 
 def _missing_or_wrong(path, expected_zod, value, cv_messages):
     received = 'undefined' if value is _MISSING else _type_name(value)
-    return [Issue(path, 'invalid_type', m, 'Invalid input: expected %s, received %s' % (expected_zod, received))
-            for m in cv_messages]
+    zod = 'Invalid input: expected %s, received %s' % (expected_zod, received)
+    return [Issue(path, 'invalid_type', cv_messages[0], zod, expected=expected_zod)] + [
+        Issue(path, 'invalid_type', m, None) for m in cv_messages[1:]]
 
 
 _MISSING = object()
@@ -85,15 +100,19 @@ def _check(path, value, spec, each=False):
                 msgs = ['%s%s must be a UUID' % (prefix, label)]
             if spec.get('not_empty') and missing:
                 msgs.append('%s%s should not be empty' % (prefix, label))
+            if kind == 'uuid' and missing:
+                # 2.x ValidateUUID() = IsUUID + IsNotEmpty + IsString: all three speak up for a missing id.
+                msgs += ['%s%s should not be empty' % (prefix, label), '%s%s must be a string' % (prefix, label)]
             return _missing_or_wrong(path, 'string', value, msgs[:1]) + [
                 Issue(path, 'invalid_type', m, None) for m in msgs[1:]]
         if spec.get('not_empty') and value == '':
             return [Issue(path, 'too_small', '%s%s should not be empty' % (prefix, label),
                           'Too small: expected string to have >=1 characters')]
         if kind == 'email' and not EMAIL_RE.match(value):
-            return [Issue(path, 'invalid_format', '%s%s must be an email' % (prefix, label), 'Invalid email address')]
+            return [format_issue(path, 'email', '%s%s must be an email' % (prefix, label),
+                                 'Invalid input: expected email, received string')]
         if kind == 'uuid' and not UUID_RE.match(value):
-            return [Issue(path, 'invalid_format', '%s%s must be a UUID' % (prefix, label), 'Invalid UUID')]
+            return [format_issue(path, 'uuid', '%s%s must be a UUID' % (prefix, label), 'Invalid UUID')]
         return []
     if kind == 'boolean':
         if missing or not isinstance(value, bool):
@@ -112,11 +131,15 @@ def _check(path, value, spec, each=False):
         if missing or value not in values:
             shown = ', '.join(str(v) for v in values)
             zod = 'Invalid option: expected one of %s' % '|'.join('"%s"' % v if isinstance(v, str) else str(v) for v in values)
-            return [Issue(path, 'invalid_value', '%s%s must be one of the following values: %s' % (prefix, label, shown), zod)]
+            return [Issue(path, 'invalid_value', '%s%s must be one of the following values: %s' % (prefix, label, shown), zod,
+                          values=list(values))]
         return []
     if kind == 'array':
         if missing or not isinstance(value, list):
-            return _missing_or_wrong(path, 'array', value, ['%s must be an array' % label])
+            # 2.x (real 2.5.5): a non-list trips the size and uniqueness validators, not an "array" one.
+            cv = ['%s must contain no more than %d elements' % (label, spec['max_items'])] if 'max_items' in spec else []
+            cv += ["All %s's elements must be unique" % label] if spec.get('unique') else []
+            return _missing_or_wrong(path, 'array', value, cv or ['%s must be an array' % label])
         issues = []
         if 'min_items' in spec and len(value) < spec['min_items']:
             issues.append(Issue(path, 'too_small', '%s must contain at least %d elements' % (label, spec['min_items']),
@@ -198,6 +221,17 @@ def _cron_value(text, field, low, high):
     return number if low <= number <= high else None
 
 
+def cron_reason(expression):
+    """The `cron` library's reason for a word that is no alias ("Unknown alias: eve", checked against the real
+    3.1.0); the other reasons are not modelled and get a generic text."""
+    text = str(expression).strip().lower()
+    for word in text.split():
+        letters = re.findall(r'[a-z]+', word)
+        if letters and not text.startswith('@'):
+            return 'Unknown alias: %s' % letters[0][:3]
+    return 'Field value out of range' if text else 'Too few fields'
+
+
 def valid_cron(expression):
     if not isinstance(expression, str):
         return False
@@ -228,5 +262,5 @@ def render(issues, major3):
     """The 400 body for a list of issues, in the version's style (without statusCode/correlationId)."""
     if major3:
         return {'message': 'Validation failed',
-                'errors': [{'code': i.code, 'path': i.path, 'message': i.zod} for i in issues if i.zod]}
+                'errors': [dict(i.extra, code=i.code, path=i.path, message=i.zod) for i in issues if i.zod]}
     return {'message': [i.cv for i in issues if i.cv], 'error': 'Bad Request'}
