@@ -22,7 +22,7 @@ description:
   - Immich's validation reads only the paths and never looks the library up, so a new library is validated
     before it is created (and in check mode too), then created in one request with its paths. A refused path
     fails the task before anything is written.
-  - A request that creates the library is never repeated: if the answer is lost (HTTP 502/504, timeout, dropped
+  - A request that creates the library is never repeated. If the answer is lost (HTTP 502/504, timeout, dropped
     connection), the module reads the libraries again and adopts the one the lost request made, or fails
     saying so, instead of making a second library.
   - Requires an admin user (libraries are admin-only in Immich); with an API key, validation needs the C(all)
