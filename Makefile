@@ -10,7 +10,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
-UPSTREAM := tests/upstream/immich/upstream
+UPSTREAM := $(BIN)/python tests/upstream/immich/upstream
 IMMICH_REAL_BACKENDS ?= emulator real-2.5.5 real-3.1.0
 INVENTORY ?= inventories/local
 

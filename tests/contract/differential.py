@@ -257,8 +257,8 @@ def table(version, rows):
     lines = ['Immich %s: emulator vs real server' % version,
              '%-40s %-6s %-46s %5s %5s  %s' % ('request', 'method', 'path', 'real', 'emu', 'differences')]
     for name, method, path, real_status, emu_status, diffs in rows:
-        lines.append('%-40s %-6s %-46s %5s %5s  %s' % (name[:40], method, path[:46], real_status, emu_status,
-                                                        '; '.join(diffs) if diffs else '-'))
+        shown = '; '.join(diffs) if diffs else '-'
+        lines.append('%-40s %-6s %-46s %5s %5s  %s' % (name[:40], method, path[:46], real_status, emu_status, shown))
     differing = sum(1 for row in rows if row[5])
     lines.append('%d requests compared, %d with differences' % (len(rows), differing))
     return '\n'.join(lines)

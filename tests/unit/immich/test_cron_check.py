@@ -43,7 +43,7 @@ _VERDICTS = {}
 def role_accepts(expression):
     """The role's preflight check, rendered exactly as the role does (vars/main.yml through the templar)."""
     if not _VERDICTS:
-        result = subprocess.run([sys.executable, '-c', RENDER, ROLE_VARS], input=json.dumps([e for e, _ in TABLE]),
+        result = subprocess.run([sys.executable, '-c', RENDER, ROLE_VARS], input=json.dumps([row[0] for row in TABLE]),
                                 capture_output=True, text=True, check=True)
         _VERDICTS.update(json.loads(result.stdout))
     return _VERDICTS[expression]

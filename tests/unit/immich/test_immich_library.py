@@ -299,4 +299,4 @@ def test_update_method_per_version(make_emulator, version, method):
     run_module('immich_library', lib_args_emu(emu, import_paths=['/mnt/photos']))
     emu.reset_log()
     run_module('immich_library', lib_args_emu(emu, import_paths=['/mnt/more']))
-    assert [m for m, _ in writes(emu)] == [method]
+    assert [write[0] for write in writes(emu)] == [method]

@@ -48,7 +48,7 @@ def test_scan_and_wait_reports_assets_then_a_rerun_changes_nothing(immich, libra
     assert not again.result['changed'] and writes(immich) == []
     rescan = run_module('immich_library_scan', scan_args(immich, wait=True))
     assert rescan.result['libraries'][0]['statistics'] == media.expected()
-    assert [m for m, _ in writes(immich)] == ['POST']
+    assert [write[0] for write in writes(immich)] == ['POST']
     assert immich.asset_count() == len(media.assets)
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 
 from .common import (PG_BIN, PG_MAJOR, PGVECTOR_VERSION, UPSTREAM_CACHE, VALKEY_VERSION, RunnerError, Step,
@@ -72,7 +73,8 @@ def pip_target(package, version):
         return final
     with Step('pip install %s==%s' % (package, version)):
         partial = _fresh_partial(final)
-        run(['python3', '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', partial,
+        # The runner's own interpreter (make runs it with the project's .venv, which has pip).
+        run([sys.executable, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', partial,
              '%s==%s' % (package, version)], log=os.path.join(partial, 'build.log'))
         _finish(partial, final)
     return final

@@ -40,9 +40,9 @@ def upstream_file(pattern, version):
     name = pattern.format(v=version)
     path = os.path.join(upstream_dir(), name)
     if not os.path.isfile(path):
+        origin = UPSTREAM_ORIGIN[pattern].format(v=version)
         raise RunnerError('missing upstream input %s (looked in %s; set HOMELAB_IMMICH_UPSTREAM_DIR to the folder '
-                          'that holds it). Upstream has it as: %s' % (name, upstream_dir(),
-                                                                       UPSTREAM_ORIGIN[pattern].format(v=version)))
+                          'that holds it). Upstream has it as: %s' % (name, upstream_dir(), origin))
     return path
 
 
