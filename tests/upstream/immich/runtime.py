@@ -171,14 +171,14 @@ def db_name(version):
     return 'immich_' + version.replace('.', '_')
 
 
-def _start_immich(base, info, index, pg, redis):
+def _start_immich(base, info, index, pg, redis, variant='', extra_env=None):
     version = info['version']
-    folder = os.path.join(base, 'immich-' + version)
+    folder = os.path.join(base, 'immich-' + version + variant)
     shutil.rmtree(folder, ignore_errors=True)
     media_dir = os.path.join(folder, 'media')
     os.makedirs(media_dir)
     _build_data(os.path.join(folder, 'build'), info)
-    database = db_name(version)
+    database = db_name(version) + variant.replace('-', '_')
     psql(pg['port'], 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % database)
     psql(pg['port'], 'CREATE DATABASE %s' % database)
     port = free_port()
@@ -191,6 +191,7 @@ def _start_immich(base, info, index, pg, redis):
                REDIS_PORT=str(redis['port']), REDIS_DBINDEX=str(index), IMMICH_LOG_LEVEL='log', TZ='UTC')
     for key in ('IMMICH_CONFIG_FILE', 'IMMICH_ALLOW_SETUP', 'DB_HOSTNAME', 'DB_DATABASE_NAME'):
         env.pop(key, None)
+    env.update(extra_env or {})
     log_path = os.path.join(folder, 'server.log')
     proc = subprocess.Popen([os.path.join(info['node_bin'], 'node'), 'dist/main.js'], cwd=info['server'], env=env,
                             stdout=open(log_path, 'ab'), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -216,6 +217,28 @@ def _wait_ready(server):
 def _tail(path, size=3000):
     with open(path, 'rb') as handle:
         return handle.read()[-size:].decode(errors='replace')
+
+
+def start_variant(version, variant, extra_env, redis_db):
+    """One more server of `version` on the running stack, with its own database, media folder and Redis
+    index and extra environment (e.g. IMMICH_ALLOW_SETUP=false); returns its record once it answers.
+    Stop it with stop_variant(); it is not in state.json."""
+    state = load_state()
+    if not state:
+        raise RunnerError('nothing running (run `up` first)')
+    infos, _ = build.all_versions([version])
+    server = _start_immich(run_dir(), infos[version], redis_db, state['postgres'], state['valkey'],
+                           variant='-' + variant, extra_env=extra_env)
+    try:
+        _wait_ready(server)
+    except RunnerError:
+        _stop_group(server['pgid'])
+        raise
+    return server
+
+
+def stop_variant(server):
+    _stop_group(server['pgid'])
 
 
 def status():
