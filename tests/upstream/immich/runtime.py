@@ -226,7 +226,7 @@ def start_variant(version, variant, extra_env, redis_db):
     state = load_state()
     if not state:
         raise RunnerError('nothing running (run `up` first)')
-    infos, _ = build.all_versions([version])
+    infos = build.all_versions([version])[0]
     server = _start_immich(run_dir(), infos[version], redis_db, state['postgres'], state['valkey'],
                            variant='-' + variant, extra_env=extra_env)
     try:
