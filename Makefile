@@ -10,9 +10,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
+UPSTREAM := $(BIN)/python tests/upstream/immich/upstream
+IMMICH_REAL_BACKENDS ?= emulator real-2.5.5 real-3.1.0
 INVENTORY ?= inventories/local
 
-.PHONY: help setup demo test lint sanity unit roles molecule reliability bench docs testbed-up testbed-down clean
+.PHONY: help setup demo test lint sanity unit roles molecule reliability bench docs testbed-up testbed-down clean \
+	upstream-immich upstream-immich-down unit-real contract
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -71,6 +74,18 @@ testbed-up: setup ## Build (first time) and start the local control plane and em
 
 testbed-down: ## Stop the testbed and remove its runtime files (the build cache stays)
 	$(TESTBED) down
+
+upstream-immich: setup ## Build (first time; cached) and start the real Immich 2.5.5 and 3.1.0, PostgreSQL 15 + pgvector, Valkey
+	$(UPSTREAM) up
+
+upstream-immich-down: ## Stop the real Immich servers and their databases (the build cache stays)
+	$(UPSTREAM) down
+
+unit-real: upstream-immich ## The Immich module tests on the emulator and on the real 2.5.5 and 3.1.0 servers
+	IMMICH_TEST_BACKENDS="$(IMMICH_REAL_BACKENDS)" pytest -p no:cacheprovider tests/unit/immich
+
+contract: upstream-immich ## Same requests to the emulator and the real Immich of each version; prints the difference table
+	pytest -p no:cacheprovider -s tests/contract
 
 clean: testbed-down ## Remove the venv and test output (the build cache in ~/.cache/homelab-immich stays)
 	rm -rf $(VENV) tests/output .pytest_cache

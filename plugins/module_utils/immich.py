@@ -25,8 +25,17 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
 
 # Immich fills these in when a library is created without exclusion patterns
-# (server/src/services/library.service.ts, create()).
-DEFAULT_EXCLUSION_PATTERNS = ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**']
+# (server/src/services/library.service.ts, create(); the same six in 2.5.5 and 3.1.0: Synology,
+# macOS resource forks, Synology/QNAP recycle bins and snapshots, Syncthing's versions and marker folder).
+DEFAULT_EXCLUSION_PATTERNS = ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**', '**/.stversions/**',
+                              '**/.stfolder/**']
+
+# Immich's media location in its container (IMMICH_MEDIA_LOCATION; /data since v2).
+DEFAULT_MEDIA_LOCATION = '/data'
+
+# POST /libraries/{id}/validate reads only the body: any well-formed id works, no library is needed.
+# Well-formed means a version-4 UUID (the real server refuses the nil UUID: "id must be a UUID").
+NIL_UUID = '00000000-0000-4000-8000-000000000000'
 
 # Union of the Permission enum of @immich/sdk 2.4.0, 2.7.5, 3.0.0, 3.1.0 and 3.2.2. A value a given
 # server does not know is rejected by that server (HTTP 400), and the module reports its message.
@@ -65,7 +74,10 @@ QUEUE_NAMES = frozenset([
 
 QUEUE_COUNT_KEYS = ('active', 'completed', 'delayed', 'failed', 'paused', 'waiting')
 
-# Only these answers are worth retrying: the request did not reach a healthy server.
+# Only these answers are worth retrying: the request did not reach a healthy server. A request that is
+# not idempotent (a POST that creates something) is retried only when the connection was refused, i.e.
+# it certainly never reached the server: after a 502/504, a timeout or a dropped connection it may have
+# been carried out, and a second one would make a second library (the caller re-reads and decides).
 RETRY_STATUSES = frozenset([502, 503, 504])
 MAX_BACKOFF = 30.0
 DEFAULT_BACKOFF = 1.0
@@ -222,8 +234,13 @@ class ImmichClient(object):
                                       context=context)
         return self._transport.open(method, url, data=data, headers=headers)
 
-    def request(self, method, path, body=None, query=None, auth=True):
-        """Send one request and return the decoded JSON body (None when empty)."""
+    def request(self, method, path, body=None, query=None, auth=True, idempotent=None):
+        """Send one request and return the decoded JSON body (None when empty).
+
+        ``idempotent`` (default: every method but POST) says whether a retry after an answer that may
+        come from a server that did the work (502, 503, 504, timeout, dropped connection) is safe."""
+        if idempotent is None:
+            idempotent = method != 'POST'
         url = self.api_root + path
         if query:
             url += '?' + urlencode(query)
@@ -246,7 +263,7 @@ class ImmichClient(object):
                     raw_error = exc.read() or b''
                 except Exception:  # pylint: disable=broad-except
                     pass
-                if exc.code in RETRY_STATUSES and attempt < attempts:
+                if exc.code in RETRY_STATUSES and idempotent and attempt < attempts:
                     self._sleep(attempt)
                     continue
                 message = _error_message(raw_error, to_native(exc.reason) or 'HTTP error')
@@ -258,7 +275,8 @@ class ImmichClient(object):
                 reason = getattr(exc, 'reason', None) or exc
                 if isinstance(reason, ssl.SSLError):
                     raise ImmichConnectionError('TLS error talking to %s: %s' % (self.api_root, to_native(reason)))
-                if attempt < attempts:
+                refused = isinstance(reason, ConnectionRefusedError)
+                if attempt < attempts and (idempotent or refused):
                     self._sleep(attempt)
                     continue
                 raise ImmichConnectionError('cannot reach Immich at %s (%s %s): %s; gave up after %d attempt%s'
@@ -278,11 +296,20 @@ class ImmichClient(object):
     def get(self, path, query=None, auth=True):
         return self.request('GET', path, query=query, auth=auth)
 
-    def post(self, path, body=None, auth=True):
-        return self.request('POST', path, body=body, auth=auth)
+    def post(self, path, body=None, auth=True, idempotent=False):
+        return self.request('POST', path, body=body, auth=auth, idempotent=idempotent)
 
     def put(self, path, body=None):
         return self.request('PUT', path, body=body)
+
+    def patch(self, path, body=None):
+        return self.request('PATCH', path, body=body)
+
+    def update(self, path, body):
+        """Partial update of a library or API key: PATCH from 3.0 on (PUT is deprecated there), PUT before."""
+        if self.version >= (3, 0, 0):
+            return self.patch(path, body)
+        return self.put(path, body)
 
     def delete(self, path):
         return self.request('DELETE', path)
@@ -303,7 +330,8 @@ class ImmichClient(object):
 
         With ``remember`` the session is used for later requests and closed by ``close()``.
         """
-        response = self.post('/auth/login', {'email': email, 'password': password}, auth=False)
+        # A login changes nothing a retry could double (a stray session expires): safe to retry.
+        response = self.post('/auth/login', {'email': email, 'password': password}, auth=False, idempotent=True)
         if remember:
             self._token = response['accessToken']
         return response
@@ -367,12 +395,15 @@ class ImmichClient(object):
                 return user
         return None
 
-    def validate_import_paths(self, library_id, paths):
+    def validate_import_paths(self, paths, library_id=None):
         """POST /libraries/{id}/validate: Immich's verdict per path ({importPath, isValid, message?}).
 
-        Immich only reads the paths from the body, but the route needs the id of an existing library.
+        Immich reads only the paths from the body and never looks the id up (2.5.5, 3.1.0), so a library
+        that does not exist yet is validated with the nil UUID. The route wants an admin and, with an API
+        key, the ``all`` permission (it names no narrower one). It changes nothing: safe to retry.
         """
-        body = self.post('/libraries/%s/validate' % quote(library_id, safe=''), {'importPaths': list(paths)}) or {}
+        body = self.post('/libraries/%s/validate' % quote(library_id or NIL_UUID, safe=''),
+                         {'importPaths': list(paths)}, idempotent=True) or {}
         return body.get('importPaths') or []
 
     def queue_counts(self):

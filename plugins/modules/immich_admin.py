@@ -122,8 +122,13 @@ def run(module, client):
         login = client.login(email, password, remember=True)
     except ImmichAPIError as exc:
         if exc.status in (400, 401):
-            module.fail_json(msg='Immich already has an admin and %s cannot log in with the given password: %s'
-                                 % (email, exc.message), **result)
+            # Since 2.5.0, IMMICH_ALLOW_SETUP=false reports the server initialized although it may have no admin.
+            hint = ''
+            if client.version >= (2, 5, 0):
+                hint = ('; if the server runs with IMMICH_ALLOW_SETUP=false it reports itself initialized with no admin '
+                        'at all, and this module cannot create one (Admin setup is disabled)')
+            module.fail_json(msg='Immich reports an admin and %s cannot log in with the given password: %s%s'
+                                 % (email, exc.message, hint), **result)
         raise
     if not login.get('isAdmin'):
         module.fail_json(msg='%s can log in to Immich but is not an admin; the server already has another admin' % email, **result)

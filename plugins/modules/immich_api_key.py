@@ -109,6 +109,8 @@ from ansible_collections.homelab.immich.plugins.module_utils.immich import (
     IMMICH_AUTH_REQUIRED_ONE_OF,
     IMMICH_AUTH_REQUIRED_TOGETHER,
     PERMISSIONS,
+    ImmichAPIError,
+    ImmichConnectionError,
     immich_argument_spec,
     run_immich_module,
 )
@@ -148,9 +150,22 @@ def run(module, client):
     if module.check_mode:
         return result
     if current:
-        result['api_key'] = client.put('/api-keys/%s' % current['id'], {'name': name, 'permissions': wanted})
+        result['api_key'] = client.update('/api-keys/%s' % current['id'], {'name': name, 'permissions': wanted})
     else:
-        created = client.post('/api-keys', {'name': name, 'permissions': wanted})
+        try:
+            created = client.post('/api-keys', {'name': name, 'permissions': wanted})
+        except (ImmichConnectionError, ImmichAPIError) as exc:
+            if isinstance(exc, ImmichAPIError) and exc.status < 500:
+                raise
+            # Never repeated: the lost request may have made the key. Its secret is shown only once, so a key
+            # that exists now is of no use; say which one to delete.
+            made = [key for key in client.get('/api-keys') or [] if key.get('name') == name]
+            if made:
+                module.fail_json(msg="the answer to POST /api-keys was lost (%s) but API key '%s' (id %s) was created; "
+                                     "its secret is shown only once: delete that key in Immich and run the task again"
+                                     % (exc, name, made[0]['id']), changed=True, api_key=made[0])
+            module.fail_json(msg="POST /api-keys failed (%s); no API key named '%s' exists, nothing was created"
+                                 % (exc, name), changed=False, api_key={})
         result.update(api_key=created['apiKey'], secret=created['secret'])
     return result
 

@@ -17,13 +17,17 @@ description:
   - Import paths are folders as the Immich server sees them (inside its container), for example C(/mnt/photos).
     The server must mount every import path.
   - Before anything is written, import paths are checked locally (absolute, not empty, not duplicated, not inside
-    Immich's media folder C(/data)) and then by the server (C(POST /api/libraries/{id}/validate)), unless
+    Immich's media folder O(media_location)) and then by the server (C(POST /api/libraries/{id}/validate)), unless
     O(validate=false).
-  - Immich validates paths against an existing library only. A new library is therefore created without import
-    paths, the paths are validated, and then set; when the server rejects a path the new, empty library is
-    deleted again and the module fails with the server's messages, so bad input leaves nothing behind.
-  - In check mode the server-side validation runs for an existing library, but not for a new one.
-  - Requires an admin user (libraries are admin-only in Immich).
+  - Immich's validation reads only the paths and never looks the library up, so a new library is validated
+    before it is created (and in check mode too), then created in one request with its paths. A refused path
+    fails the task before anything is written.
+  - A request that creates the library is never repeated. If the answer is lost (HTTP 502/504, timeout, dropped
+    connection), the module reads the libraries again and adopts the one the lost request made, or fails
+    saying so, instead of making a second library.
+  - Requires an admin user (libraries are admin-only in Immich); with an API key, validation needs the C(all)
+    permission (Immich's validate route names no narrower one), otherwise use O(validate=false).
+  - On Immich 3.x updates use C(PATCH) (C(PUT) is deprecated there).
 author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
@@ -72,14 +76,22 @@ options:
       - When omitted, an existing library keeps its patterns and a new one gets Immich's defaults
         (see O(default_exclusions)).
       - Adding a pattern removes matching assets from Immich at the next scan (the files stay on disk).
+      - Patterns an existing library has that are not wanted are removed; the module warns, naming them.
     type: list
     elements: str
   default_exclusions:
     description:
-      - Add Immich's default exclusion patterns (C(**/@eaDir/**), C(**/._*), C(**/#recycle/**),
-        C(**/#snapshot/**)) to O(exclusion_patterns), and to a new library created without O(exclusion_patterns).
+      - Add Immich's six default exclusion patterns (C(**/@eaDir/**), C(**/._*), C(**/#recycle/**),
+        C(**/#snapshot/**), and Syncthing's C(**/.stversions/**), C(**/.stfolder/**)) to O(exclusion_patterns),
+        and to a new library created without O(exclusion_patterns).
     type: bool
     default: true
+  media_location:
+    description:
+      - Immich's media folder as the server sees it (its C(IMMICH_MEDIA_LOCATION)); Immich refuses import paths
+        inside it, and so does the module, before any request.
+    type: path
+    default: /data
   validate:
     description:
       - Ask the server to validate the import paths before setting them, and fail with its messages
@@ -150,15 +162,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.immich.plugins.module_utils.immich import (
     DEFAULT_EXCLUSION_PATTERNS,
+    DEFAULT_MEDIA_LOCATION,
     IMMICH_AUTH_REQUIRED_ONE_OF,
     IMMICH_AUTH_REQUIRED_TOGETHER,
-    ImmichError,
+    ImmichAPIError,
+    ImmichConnectionError,
     immich_argument_spec,
     run_immich_module,
 )
-
-# Immich's media location since v2 (StorageCore.isImmichPath refuses it for external libraries).
-MEDIA_LOCATION = '/data'
 
 
 def run(module, client):
@@ -168,13 +179,17 @@ def run(module, client):
 
     # Local checks first: bad input must fail before any request changes anything.
     problems = []
+    media = posixpath.normpath(p['media_location'] or DEFAULT_MEDIA_LOCATION)
+    if not media.startswith('/'):
+        problems.append("media_location must be an absolute path, got '%s'" % p['media_location'])
     for index, path in enumerate(paths or []):
         if not path or not path.strip():
             problems.append('import_paths[%d] must not be empty' % index)
         elif not path.startswith('/'):
             problems.append("import_paths[%d] must be an absolute path, got '%s'" % (index, path))
-        elif (posixpath.normpath(path) + '/').startswith(MEDIA_LOCATION + '/'):
-            problems.append("import_paths[%d] '%s' is inside Immich's media folder %s" % (index, path, MEDIA_LOCATION))
+        elif (posixpath.normpath(path) + '/').startswith(media.rstrip('/') + '/'):
+            problems.append("import_paths[%d] '%s' is inside Immich's media folder %s (media_location)"
+                            % (index, path, media))
         elif path in paths[:index]:
             problems.append("import_paths[%d] '%s' is listed twice" % (index, path))
     for index, pattern in enumerate(patterns or []):
@@ -215,9 +230,15 @@ def run(module, client):
     if current is None:
         after = {'name': name, 'ownerId': owner_id or client.me()['id'], 'importPaths': list(paths or []),
                  'exclusionPatterns': wanted_patterns}
+        if p['validate'] and after['importPaths']:
+            # Validation reads nothing but the paths: a library that does not exist yet (check mode too).
+            result['validation'] = client.validate_import_paths(after['importPaths'])
+            refused = _refused(after['importPaths'], result['validation'])
+            if refused:
+                module.fail_json(msg=refused + '; the library was not created', **result)
         result.update(changed=True, created=True, diff=dict(before={}, after=after))
         if not module.check_mode:
-            result.update(_create(module, client, after))
+            result['library'] = _create(module, client, after)
         return result
 
     if owner_id and owner_id != current['ownerId']:
@@ -232,12 +253,18 @@ def run(module, client):
         return result
 
     if p['validate'] and changes.get('importPaths'):
-        result['validation'] = client.validate_import_paths(current['id'], changes['importPaths'])
+        result['validation'] = client.validate_import_paths(changes['importPaths'], current['id'])
         refused = _refused(changes['importPaths'], result['validation'])
         if refused:
             module.fail_json(msg=refused, **result)
     dropped = sorted(set(current['importPaths']) - set(changes.get('importPaths', current['importPaths'])))
     added = sorted(set(changes.get('exclusionPatterns', current['exclusionPatterns'])) - set(current['exclusionPatterns']))
+    removed = sorted(set(current['exclusionPatterns']) - set(changes.get('exclusionPatterns', current['exclusionPatterns'])))
+    if removed:
+        # Said out loud: the library had these (perhaps set in the web UI), and the next scan imports what they kept out.
+        module.warn("exclusion patterns %s of library '%s' are removed (not in exclusion_patterns%s); the next scan "
+                    "imports what they kept out" % (', '.join(removed), name,
+                                                    ' nor the defaults' if p['default_exclusions'] else ''))
     if dropped or added:
         # Not an error: the assets go at the next scan, and only from Immich, never from disk.
         what = ['under %s' % ', '.join(dropped)] if dropped else []
@@ -246,7 +273,7 @@ def run(module, client):
                     % (name, ' and '.join(what)))
     result.update(changed=True, diff=dict(before=before, after=dict(before, **changes)))
     if not module.check_mode:
-        result['library'] = client.put('/libraries/%s' % current['id'], changes)
+        result['library'] = client.update('/libraries/%s' % current['id'], changes)
     return result
 
 
@@ -265,28 +292,24 @@ def _refused(paths, verdicts):
 
 
 def _create(module, client, after):
-    """Create the library. With validation it is created empty, its paths validated, then set;
-    on any failure the empty library is deleted again so bad input leaves nothing behind."""
-    body = {'ownerId': after['ownerId'], 'name': after['name'], 'exclusionPatterns': after['exclusionPatterns']}
-    if not (module.params['validate'] and after['importPaths']):
-        body['importPaths'] = after['importPaths']
-        return {'library': client.post('/libraries', body)}
-    library = client.post('/libraries', dict(body, importPaths=[]))
-    verdicts = []
+    """POST /libraries once. When its answer is lost the library may exist anyway: read the libraries
+    again and adopt the one with this name, instead of a retry that would make a second one."""
+    body = dict((k, after[k]) for k in ('ownerId', 'name', 'importPaths', 'exclusionPatterns'))
     try:
-        verdicts = client.validate_import_paths(library['id'], after['importPaths'])
-        problem = _refused(after['importPaths'], verdicts)
-        if not problem:
-            return {'library': client.put('/libraries/%s' % library['id'], {'importPaths': after['importPaths']}),
-                    'validation': verdicts}
-    except ImmichError as exc:
-        problem = str(exc)
-    try:
-        client.delete('/libraries/%s' % library['id'])
-    except ImmichError as exc:
-        module.fail_json(msg='%s; the new library %s could not be removed again (%s), delete it in Immich'
-                             % (problem, library['id'], exc), changed=True, library=library, validation=verdicts)
-    module.fail_json(msg='%s; the library was not created' % problem, changed=False, library={}, validation=verdicts)
+        return client.post('/libraries', body)
+    except (ImmichConnectionError, ImmichAPIError) as exc:
+        if isinstance(exc, ImmichAPIError) and exc.status < 500:
+            raise
+        lost = exc
+    made = [lib for lib in client.list_libraries() if lib.get('name') == after['name']]
+    if len(made) == 1:
+        module.warn("the answer to POST /libraries was lost (%s); library '%s' was created, id %s"
+                    % (lost, after['name'], made[0]['id']))
+        return made[0]
+    module.fail_json(msg="POST /libraries failed (%s) and no library named '%s' exists now; nothing was created, "
+                         "run the task again" % (lost, after['name']) if not made else
+                     "POST /libraries failed (%s) and %d libraries named '%s' exist now; delete the extra ones in Immich"
+                     % (lost, len(made), after['name']), changed=bool(made), library={})
 
 
 def main():
@@ -300,6 +323,7 @@ def main():
         default_exclusions=dict(type='bool', default=True),
         validate=dict(type='bool', default=True),
         allow_data_loss=dict(type='bool', default=False),
+        media_location=dict(type='path', default=DEFAULT_MEDIA_LOCATION),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_one_of=IMMICH_AUTH_REQUIRED_ONE_OF, required_together=IMMICH_AUTH_REQUIRED_TOGETHER)

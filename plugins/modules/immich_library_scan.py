@@ -157,7 +157,8 @@ def run(module, client):
     result = dict(changed=bool(libraries), libraries=[], queues={}, elapsed=0.0)
     if not module.check_mode:
         for lib in libraries:
-            client.post('/libraries/%s/scan' % lib['id'])
+            # Queuing a scan twice only scans twice: safe to retry.
+            client.post('/libraries/%s/scan' % lib['id'], idempotent=True)
 
     started = time.time()
     if p['wait'] and libraries and not module.check_mode:

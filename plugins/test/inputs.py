@@ -151,6 +151,62 @@ def extended_resource(value):
     return bool(text and _EXTENDED_RESOURCE.match(text))
 
 
+_CRON_ALIASES = ('@yearly', '@monthly', '@weekly', '@daily', '@hourly', '@minutely')
+_CRON_MONTHS = ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec')
+_CRON_DAYS = ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')
+# (lowest, highest, names) of second, minute, hour, day of month, month, day of week.
+_CRON_FIELDS = ((0, 59, ()), (0, 59, ()), (0, 23, ()), (1, 31, ()), (1, 12, _CRON_MONTHS), (0, 7, _CRON_DAYS))
+_CRON_ITEM = re.compile(r'^(?P<start>[*]|[0-9]+|[a-z]{3})(-(?P<end>[0-9]+|[a-z]{3}))?(/(?P<step>[0-9]+))?$')
+
+
+def _cron_value(text, lowest, highest, names):
+    if text.isdigit():
+        number = int(text)
+    elif text in names:
+        number = names.index(text) + (1 if names is _CRON_MONTHS else 0)
+    else:
+        return None
+    return number if lowest <= number <= highest else None
+
+
+def _cron_field(text, lowest, highest, names):
+    for item in text.split(','):
+        match = _CRON_ITEM.match(item)
+        if not match:
+            return False
+        start, end, step = match.group('start'), match.group('end'), match.group('step')
+        if step is not None and int(step) < 1:
+            return False
+        if start == '*':
+            if end is not None:
+                return False
+            continue
+        first = _cron_value(start, lowest, highest, names)
+        last = first if end is None else _cron_value(end, lowest, highest, names)
+        if first is None or last is None or first > last:
+            return False
+    return True
+
+
+def immich_cron(value):
+    """A cron expression Immich's own parser (the `cron` npm package, 4.3.5 in Immich 2.5.5, 4.4.0 in 3.1.0: `new
+    CronJob(expression)`) accepts: 5 fields, or 6 with seconds first; *, numbers in range (leading zeros allowed),
+    three-letter month and weekday names in any case, upward a-b ranges, /steps of at least 1, comma lists; or one of
+    the aliases. Not ?, L, W, #, @annually, @midnight nor @reboot. tests/unit/immich/test_cron_check.py holds the
+    table, checked against both real servers."""
+    text = _text(value)
+    if text is None:
+        return False
+    text = text.strip().lower()
+    if text.startswith('@'):
+        return text in _CRON_ALIASES
+    fields = text.split()
+    if len(fields) not in (5, 6):
+        return False
+    specs = _CRON_FIELDS if len(fields) == 6 else _CRON_FIELDS[1:]
+    return all(_cron_field(field, *spec) for field, spec in zip(fields, specs))
+
+
 def endpoint_url(value, schemes=('http', 'https')):
     """An endpoint as an S3 client wants it: scheme, host and optional port, nothing else (the bucket
     belongs in the destination path, not in the endpoint)."""
@@ -185,4 +241,5 @@ class TestModule(object):
             'postgres_identifier': postgres_identifier,
             'extended_resource': extended_resource,
             'endpoint_url': endpoint_url,
+            'immich_cron': immich_cron,
         }

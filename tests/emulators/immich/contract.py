@@ -1,9 +1,10 @@
 """What the emulated Immich looks like for a given server version: enums, config schema and defaults,
 and the response shapes (DTOs) of @immich/sdk.
 
-contract.json holds the data extracted from the published SDK packages (2.4.0, 2.7.5, 3.0.0, 3.1.0,
-3.2.2). A server version uses the newest published SDK that is not newer than itself, so 2.5.5 is
-emulated with the 2.4.0 contract: everything in it is certainly served by 2.5.5.
+contract.json holds the data extracted from the published SDK packages (2.4.0, 2.7.5, 3.0.0, 3.2.2) and,
+for 2.5.5 and 3.1.0, the data recorded from the real server of that version (tests/contract/record.py:
+config tree and defaults, queue names, Permission enum). A server version uses the newest entry that is
+not newer than itself, so 2.5.5 is emulated with what the real 2.5.5 serves.
 """
 
 import copy
@@ -112,6 +113,9 @@ class Contract(object):
         self.queues = list(data['queues'])
         self.config_schema = data['config_schema']
         self.config_enums = data['config_enums']
+        # Versions recorded from their real server (tests/contract/record.py) carry its own defaults.
+        self.recorded_defaults = data.get('config_defaults')
+        self.real = bool(data.get('real'))
 
     @property
     def major3(self):
@@ -127,6 +131,8 @@ class Contract(object):
         return '%d.%d.%d' % self.version
 
     def default_config(self):
+        if self.recorded_defaults is not None:
+            return copy.deepcopy(self.recorded_defaults)
         return self._defaults(self.config_schema, DEFAULTS, '')
 
     def _defaults(self, schema, source, prefix):

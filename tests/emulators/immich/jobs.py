@@ -24,7 +24,9 @@ class Queue(object):
         self.is_paused = False
 
     def counts(self):
-        return {'active': len(self.active), 'completed': self.completed, 'delayed': 0, 'failed': self.failed,
+        # Immich queues jobs with removeOnComplete (config.repository.ts), so the real server always reports
+        # completed 0; self.completed is kept for the emulator's own tests only.
+        return {'active': len(self.active), 'completed': 0, 'delayed': 0, 'failed': self.failed,
                 'paused': len(self.waiting) if self.is_paused else 0,
                 'waiting': 0 if self.is_paused else len(self.waiting)}
 
@@ -121,9 +123,13 @@ class JobRunner(object):
             if lib is None:
                 return
             for asset in state.library_assets(lib['id']):
-                if not self._still_valid(asset, lib):
-                    # Immich marks such assets offline and trashes them; they leave the statistics.
-                    del state.assets[asset['id']]
+                valid = self._still_valid(asset, lib)
+                if not valid and not asset.get('isOffline'):
+                    # Immich marks such assets offline and trashes them (library.service.ts handleSyncAssets);
+                    # its statistics query does not filter trashed assets, so they still count there.
+                    asset.update(isOffline=True, deletedAt=now_iso())
+                elif valid and asset.get('isOffline'):
+                    asset.update(isOffline=False, deletedAt=None)
         elif name == 'LibrarySyncFiles':
             lib = state.library(data['libraryId'])
             if lib is None:

@@ -84,17 +84,21 @@ ROUTES = [
     Route('POST', '/admin/users', 'admin_user_create', 'admin', 'adminUser.create', write=True, status=201),
     Route('GET', '/api-keys', 'api_keys', 'user', 'apiKey.read'),
     Route('POST', '/api-keys', 'api_key_create', 'user', 'apiKey.create', write=True, status=201),
+    Route('GET', '/api-keys/me', 'api_key_me', 'user', False),
     Route('GET', '/api-keys/{id}', 'api_key_get', 'user', 'apiKey.read'),
     Route('PUT', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True),
+    Route('PATCH', '/api-keys/{id}', 'api_key_update', 'user', 'apiKey.update', write=True, since=(3, 0, 0)),
     Route('DELETE', '/api-keys/{id}', 'api_key_delete', 'user', 'apiKey.delete', write=True, status=204),
     Route('GET', '/libraries', 'libraries', 'admin', 'library.read'),
     Route('POST', '/libraries', 'library_create', 'admin', 'library.create', write=True, status=201),
     Route('GET', '/libraries/{id}', 'library_get', 'admin', 'library.read'),
     Route('PUT', '/libraries/{id}', 'library_update', 'admin', 'library.update', write=True),
+    Route('PATCH', '/libraries/{id}', 'library_update', 'admin', 'library.update', write=True, since=(3, 0, 0)),
     Route('DELETE', '/libraries/{id}', 'library_delete', 'admin', 'library.delete', write=True, status=204),
     Route('POST', '/libraries/{id}/scan', 'library_scan', 'admin', 'library.update', write=True, status=204),
     Route('GET', '/libraries/{id}/statistics', 'library_statistics', 'admin', 'library.statistics'),
-    Route('POST', '/libraries/{id}/validate', 'library_validate', 'admin', 'library.update'),
+    # The real route names no permission, so an API key needs `all` (auth.service: permission ?? all).
+    Route('POST', '/libraries/{id}/validate', 'library_validate', 'admin', 'all'),
     Route('GET', '/system-config', 'config_get', 'admin', 'systemConfig.read'),
     Route('PUT', '/system-config', 'config_put', 'admin', 'systemConfig.update', write=True),
     Route('GET', '/system-config/defaults', 'config_defaults', 'admin', 'systemConfig.read'),
@@ -132,7 +136,10 @@ class ImmichEmulator(object):
         self.config_fields = validation.schema_from_contract(self.contract.config_schema, self.contract.config_enums)
         self._log = []
         self._log_lock = threading.Lock()
-        self.faults = {'fail_next': 0, 'fail_status': 503, 'drop_next': 0, 'delay': 0.0, 'path_prefix': ''}
+        # method: only requests of this method are hit; after_handling: the request is carried out and only
+        # its answer is replaced (a gateway losing the upstream's reply), as after a POST that did its work.
+        self.faults = {'fail_next': 0, 'fail_status': 503, 'drop_next': 0, 'delay': 0.0, 'path_prefix': '',
+                       'method': '', 'after_handling': False}
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.emulator = self
@@ -180,7 +187,8 @@ class ImmichEmulator(object):
             self.faults.update(faults)
 
     def clear_faults(self):
-        self.set_faults(fail_next=0, fail_status=503, drop_next=0, delay=0.0, path_prefix='')
+        self.set_faults(fail_next=0, fail_status=503, drop_next=0, delay=0.0, path_prefix='', method='',
+                        after_handling=False)
 
     def create_user(self, email, password, name='User', is_admin=False):
         return self.state.add_user(email, password, name, is_admin)
@@ -217,11 +225,13 @@ class ImmichEmulator(object):
             entry['seq'] = len(self._log) + 1
             self._log.append(entry)
 
-    def _take_fault(self, path):
+    def _take_fault(self, path, method=None):
         """Decide, atomically, what fault (if any) hits this request."""
         with self._log_lock:
             faults = self.faults
             if faults['path_prefix'] and not path.startswith(faults['path_prefix']):
+                return None, 0.0
+            if faults['method'] and method != faults['method']:
                 return None, 0.0
             delay = float(faults['delay'] or 0)
             if faults['drop_next'] > 0:
@@ -252,7 +262,7 @@ class ImmichEmulator(object):
             except ValueError as exc:
                 raise HttpError(400, 'Unexpected token in JSON: %s' % exc)
         if 'id' in params and not validation.UUID_RE.match(params['id']):
-            raise ValidationFailed([validation.Issue(['id'], 'invalid_format', 'id must be a UUID', 'Invalid UUID')])
+            raise ValidationFailed([validation.format_issue(['id'], 'uuid', 'id must be a UUID', 'Invalid UUID')])
         handler = getattr(self, 'h_' + route.handler)
         return route, auth, handler(auth=auth, body=body, params=params, query=query)
 
@@ -316,7 +326,13 @@ class ImmichEmulator(object):
 
     def h_server_config(self, **_):
         with self.state.lock:
-            return self.contract.server_config(self.state.config, self.state.admin() is not None, self.state.onboarded)
+            # IMMICH_ALLOW_SETUP=false (2.5.0+) reports the server initialized even with no admin.
+            initialized = self.setup_disabled or self.state.admin() is not None
+            return self.contract.server_config(self.state.config, initialized, self.state.onboarded)
+
+    @property
+    def setup_disabled(self):
+        return not self.allow_setup and self.contract.version >= (2, 5, 0)
 
     # -- auth and users ------------------------------------------------------------------------
 
@@ -337,7 +353,7 @@ class ImmichEmulator(object):
         return {'redirectUri': '/auth/login?autoLaunch=0', 'successful': True}
 
     def h_admin_sign_up(self, body, **_):
-        if self.contract.major3 and not self.allow_setup:
+        if self.setup_disabled:
             raise HttpError(400, 'Admin setup is disabled')
         self._validate(body, SIGN_UP)
         with self.state.lock:
@@ -355,13 +371,14 @@ class ImmichEmulator(object):
         with self.state.lock:
             users = [u for u in self.state.users.values() if (with_deleted or not u.get('deletedAt'))
                      and (wanted_id is None or u['id'] == wanted_id)]
-            return [self.contract.user_admin(u) for u in sorted(users, key=lambda u: u['createdAt'])]
+            # Newest first, as the real server lists them.
+            return [self.contract.user_admin(u) for u in sorted(users, key=lambda u: u['createdAt'], reverse=True)]
 
     def h_admin_user_create(self, body, **_):
         self._validate(body, USER_CREATE)
         with self.state.lock:
             if self.state.user_by_email(body['email']):
-                raise HttpError(400, 'User exists')
+                raise HttpError(400, 'Email is not available' if self.contract.major3 else 'User exists')
             user = self.state.add_user(body['email'], body['password'], body['name'], body.get('isAdmin', False))
             return self.contract.user_admin(user)
 
@@ -388,6 +405,12 @@ class ImmichEmulator(object):
             raise HttpError(400, 'Cannot grant permissions you do not have')
         key, secret = self.state.add_api_key(auth.user, body.get('name') or 'API Key', body['permissions'])
         return self.contract.api_key_created(key, secret)
+
+    def h_api_key_me(self, auth, **_):
+        if not auth.api_key:
+            raise HttpError(403, 'Not authenticated with an API Key')
+        with self.state.lock:
+            return self.contract.api_key(self._own_key(auth, auth.api_key['id']))
 
     def h_api_key_get(self, auth, params, **_):
         with self.state.lock:
@@ -440,7 +463,8 @@ class ImmichEmulator(object):
                 'id': str(uuid.uuid4()), 'ownerId': body['ownerId'], 'name': body.get('name') or 'New External Library',
                 'importPaths': list(body.get('importPaths') or []),
                 'exclusionPatterns': list(body['exclusionPatterns']) if body.get('exclusionPatterns') is not None
-                else ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**'],
+                else ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**', '**/.stversions/**',
+                      '**/.stfolder/**'],
                 'createdAt': stamp, 'updatedAt': stamp, 'refreshedAt': None, 'deletedAt': None,
             }
             self.state.libraries[lib['id']] = lib
@@ -507,10 +531,21 @@ class ImmichEmulator(object):
             for path in (('library', 'scan', 'cronExpression'), ('backup', 'database', 'cronExpression')):
                 value = new[path[0]][path[1]][path[2]]
                 if not validation.valid_cron(value):
-                    if self.contract.major3:
-                        raise ValidationFailed([validation.Issue(list(path), 'custom', None,
-                                                                 'Invalid cron expression. %s' % value)])
-                    raise HttpError(400, 'Invalid cron expression %s' % value)
+                    # 2.x: class-validator's message with the nested prefix; 3.x: zod custom issue with the
+                    # cron library's own reason.
+                    raise ValidationFailed([validation.Issue(
+                        list(path), 'custom', '%s.%s.Invalid cron expression' % path[:2],
+                        'Invalid cron expression. %s' % validation.cron_reason(value))])
+            smtp = new['notifications']['smtp']
+            if smtp['enabled']:
+                if self.contract.major3:
+                    # 3.x verifies the transport when enabled; the emulator reaches no mail server.
+                    raise HttpError(400, 'Invalid SMTP configuration')
+                empty = [p for p, v in (('notifications.smtp.from', smtp['from']),
+                                        ('notifications.smtp.transport.host', smtp['transport']['host'])) if not v]
+                if empty:
+                    raise ValidationFailed([validation.Issue(p.split('.'), 'too_small', '%s should not be empty' % p,
+                                                             None) for p in empty])
             self.state.config = new
             self.state.save()
             return copy.deepcopy(new)
@@ -594,9 +629,14 @@ class _Handler(BaseHTTPRequestHandler):
         route = emulator._match(method, path[len('/api'):])[0] if path.startswith('/api/') else None
         entry['write'] = bool(route and route.write)
 
-        fault, delay = emulator._take_fault(path)
+        fault, delay = emulator._take_fault(path, method)
         if delay:
             time.sleep(delay)
+        if fault == 'fail' and emulator.faults.get('after_handling'):
+            try:
+                emulator.handle(method, self.path, self.headers, raw_body)
+            except Exception:  # pylint: disable=broad-except
+                pass  # whatever the server did, the client only sees the gateway's error
         if fault == 'drop':
             # Close without a response, like a proxy losing its upstream.
             emulator._record(entry)
@@ -616,11 +656,15 @@ class _Handler(BaseHTTPRequestHandler):
         except ValidationFailed as exc:
             status = 400
             body = validation.render(exc.issues, emulator.contract.major3)
-            body.update(statusCode=400, correlationId=correlation)
+            if not emulator.contract.major3:
+                body.update(statusCode=400, correlationId=correlation)
         except HttpError as exc:
             status = exc.status
             body = {'message': exc.message, 'error': REASONS.get(status, 'Error'), 'statusCode': status,
                     'correlationId': correlation}
+            if emulator.contract.major3:
+                # The real 3.x answers errors with the message alone.
+                body = {'message': exc.message}
         except Exception as exc:  # pylint: disable=broad-except
             status = 500
             body = {'message': 'Internal server error', 'statusCode': 500, 'correlationId': correlation,

@@ -12,7 +12,8 @@ fields (object), nullable.
 
 import re
 
-UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', re.I)
+# Immich checks ids as version-4 UUIDs (2.x IsUUID('4'), 3.x z.uuidv4()): the nil UUID is refused.
+UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$', re.I)
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+$')
 CRON_FIELD_RE = re.compile(r'^[0-9A-Za-z*/,?LW#-]+$')
 
@@ -20,11 +21,25 @@ CRON_FIELD_RE = re.compile(r'^[0-9A-Za-z*/,?LW#-]+$')
 class Issue(object):
     """One validation problem, renderable as a class-validator message or a zod issue."""
 
-    def __init__(self, path, code, cv, zod):
+    def __init__(self, path, code, cv, zod, **extra):
         self.path = path
         self.code = code
         self.cv = cv
         self.zod = zod
+        # The other keys of the zod issue in 3.x (expected, values, origin/format/pattern), as the real sends them.
+        self.extra = extra
+
+
+# Patterns zod 4 reports with an invalid_format issue (copied from the real 3.1.0's answers).
+ZOD_PATTERNS = {
+    'email': "/^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9]"
+             "(?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/",
+    'uuid': '/^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$/',
+}
+
+
+def format_issue(path, fmt, cv, zod):
+    return Issue(path, 'invalid_format', cv, zod, origin='string', format=fmt, pattern=ZOD_PATTERNS[fmt])
 
 
 def _type_name(value):
@@ -43,8 +58,9 @@ def _type_name(value):
 
 def _missing_or_wrong(path, expected_zod, value, cv_messages):
     received = 'undefined' if value is _MISSING else _type_name(value)
-    return [Issue(path, 'invalid_type', m, 'Invalid input: expected %s, received %s' % (expected_zod, received))
-            for m in cv_messages]
+    zod = 'Invalid input: expected %s, received %s' % (expected_zod, received)
+    return [Issue(path, 'invalid_type', cv_messages[0], zod, expected=expected_zod)] + [
+        Issue(path, 'invalid_type', m, None) for m in cv_messages[1:]]
 
 
 _MISSING = object()
@@ -84,15 +100,19 @@ def _check(path, value, spec, each=False):
                 msgs = ['%s%s must be a UUID' % (prefix, label)]
             if spec.get('not_empty') and missing:
                 msgs.append('%s%s should not be empty' % (prefix, label))
+            if kind == 'uuid' and missing:
+                # 2.x ValidateUUID() = IsUUID + IsNotEmpty + IsString: all three speak up for a missing id.
+                msgs += ['%s%s should not be empty' % (prefix, label), '%s%s must be a string' % (prefix, label)]
             return _missing_or_wrong(path, 'string', value, msgs[:1]) + [
                 Issue(path, 'invalid_type', m, None) for m in msgs[1:]]
         if spec.get('not_empty') and value == '':
             return [Issue(path, 'too_small', '%s%s should not be empty' % (prefix, label),
                           'Too small: expected string to have >=1 characters')]
         if kind == 'email' and not EMAIL_RE.match(value):
-            return [Issue(path, 'invalid_format', '%s%s must be an email' % (prefix, label), 'Invalid email address')]
+            return [format_issue(path, 'email', '%s%s must be an email' % (prefix, label),
+                                 'Invalid input: expected email, received string')]
         if kind == 'uuid' and not UUID_RE.match(value):
-            return [Issue(path, 'invalid_format', '%s%s must be a UUID' % (prefix, label), 'Invalid UUID')]
+            return [format_issue(path, 'uuid', '%s%s must be a UUID' % (prefix, label), 'Invalid UUID')]
         return []
     if kind == 'boolean':
         if missing or not isinstance(value, bool):
@@ -111,11 +131,15 @@ def _check(path, value, spec, each=False):
         if missing or value not in values:
             shown = ', '.join(str(v) for v in values)
             zod = 'Invalid option: expected one of %s' % '|'.join('"%s"' % v if isinstance(v, str) else str(v) for v in values)
-            return [Issue(path, 'invalid_value', '%s%s must be one of the following values: %s' % (prefix, label, shown), zod)]
+            return [Issue(path, 'invalid_value', '%s%s must be one of the following values: %s' % (prefix, label, shown), zod,
+                          values=list(values))]
         return []
     if kind == 'array':
         if missing or not isinstance(value, list):
-            return _missing_or_wrong(path, 'array', value, ['%s must be an array' % label])
+            # 2.x (real 2.5.5): a non-list trips the size and uniqueness validators, not an "array" one.
+            cv = ['%s must contain no more than %d elements' % (label, spec['max_items'])] if 'max_items' in spec else []
+            cv += ["All %s's elements must be unique" % label] if spec.get('unique') else []
+            return _missing_or_wrong(path, 'array', value, cv or ['%s must be an array' % label])
         issues = []
         if 'min_items' in spec and len(value) < spec['min_items']:
             issues.append(Issue(path, 'too_small', '%s must contain at least %d elements' % (label, spec['min_items']),
@@ -176,17 +200,67 @@ def _leaf_spec(leaf, enums):
     return {'type': {'bool': 'boolean', 'num': 'number', 'str': 'string'}[leaf]}
 
 
+# What the `cron` npm package (4.3.5 in Immich 2.5.5, 4.4.0 in 3.1.0) accepts in `new CronJob(expr)`,
+# checked against the real servers (tests/unit/immich/test_cron_check.py): 5 fields, or 6 with seconds
+# first; `*`, numbers (leading zeros allowed), three-letter month and weekday names (any case), a-b ranges
+# with a <= b, /steps >= 1, comma lists; the aliases below. Not `?`, `L`, `W`, `#`, @annually, @reboot.
+CRON_ALIASES = frozenset(['@yearly', '@monthly', '@weekly', '@daily', '@hourly', '@minutely'])
+CRON_NAMES = {4: dict((m, i + 1) for i, m in enumerate('jan feb mar apr may jun jul aug sep oct nov dec'.split())),
+              5: dict((d, i) for i, d in enumerate('sun mon tue wed thu fri sat'.split()))}
+CRON_BOUNDS = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]  # second, minute, hour, dom, month, dow
+CRON_ITEM_RE = re.compile(r'^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?$')
+
+
+def _cron_value(text, field, low, high):
+    if text.isdigit():
+        number = int(text)
+    elif text in CRON_NAMES.get(field, {}):
+        number = CRON_NAMES[field][text]
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+def cron_reason(expression):
+    """The `cron` library's reason for a word that is no alias ("Unknown alias: eve", checked against the real
+    3.1.0); the other reasons are not modelled and get a generic text."""
+    text = str(expression).strip().lower()
+    for word in text.split():
+        letters = re.findall(r'[a-z]+', word)
+        if letters and not text.startswith('@'):
+            return 'Unknown alias: %s' % letters[0][:3]
+    return 'Field value out of range' if text else 'Too few fields'
+
+
 def valid_cron(expression):
-    """Loose cron check (5 or 6 fields of cron characters), enough to reject obvious garbage as Immich does."""
     if not isinstance(expression, str):
         return False
-    parts = expression.split()
-    return len(parts) in (5, 6) and all(CRON_FIELD_RE.match(p) for p in parts)
+    text = expression.strip().lower()
+    if text.startswith('@'):
+        return text in CRON_ALIASES
+    parts = text.split()
+    if len(parts) == 5:
+        parts = ['0'] + parts
+    if len(parts) != 6:
+        return False
+    for field, (part, (low, high)) in enumerate(zip(parts, CRON_BOUNDS)):
+        for item in part.split(','):
+            match = CRON_ITEM_RE.match(item)
+            if not match:
+                return False
+            if match.group(2) is not None and int(match.group(2)) < 1:
+                return False
+            if match.group(1) == '*':
+                continue
+            ends = [_cron_value(v, field, low, high) for v in match.group(1).split('-')]
+            if None in ends or ends[0] > ends[-1]:
+                return False
+    return True
 
 
 def render(issues, major3):
     """The 400 body for a list of issues, in the version's style (without statusCode/correlationId)."""
     if major3:
         return {'message': 'Validation failed',
-                'errors': [{'code': i.code, 'path': i.path, 'message': i.zod} for i in issues if i.zod]}
+                'errors': [dict(i.extra, code=i.code, path=i.path, message=i.zod) for i in issues if i.zod]}
     return {'message': [i.cv for i in issues if i.cv], 'error': 'Bad Request'}

@@ -92,6 +92,41 @@ def test_dropped_connection_is_retried(emulator):
     assert [e['status'] for e in emulator.requests] == [0, 200]
 
 
+@pytest.mark.parametrize('fault', [{'fail_next': 1, 'fail_status': 502}, {'fail_next': 1, 'fail_status': 504},
+                                   {'fail_next': 1, 'fail_status': 503}, {'drop_next': 1}])
+def test_a_post_that_may_have_reached_the_server_is_not_retried(emulator, fault):
+    """Emulator-only (fault injection): after a gateway error or a dropped connection the POST may have been
+    carried out; a retry could make a second library, so the client gives up at once."""
+    emulator.set_faults(path_prefix='/api/libraries', method='POST', **fault)
+    client = ImmichClient(emulator.base_url, api_key=emulator.admin_key, retries=3)
+    with pytest.raises(ImmichError):
+        client.post('/libraries', {'ownerId': emulator.state.admin()['id'], 'name': 'x'})
+    assert len([e for e in emulator.requests if e['method'] == 'POST']) == 1
+
+
+def test_a_post_that_never_reached_the_server_is_retried(emulator, closed_port, monkeypatch):
+    """A refused connection means the request was never sent: safe to send again."""
+    client = ImmichClient('http://127.0.0.1:%d' % closed_port, api_key='k', retries=2)
+    calls = []
+    original = client._open  # pylint: disable=protected-access
+
+    def counting(*args):
+        calls.append(args[0])
+        return original(*args)
+    monkeypatch.setattr(client, '_open', counting)
+    with pytest.raises(ImmichConnectionError) as err:
+        client.post('/libraries', {'name': 'x'})
+    assert calls == ['POST'] * 3 and 'gave up after 3 attempts' in str(err.value)
+
+
+def test_idempotent_posts_are_retried(emulator):
+    """Login and import-path validation change nothing: their POSTs are retried like reads."""
+    emulator.set_faults(fail_next=1, fail_status=502, path_prefix='/api/auth/login')
+    client = ImmichClient(emulator.base_url, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, retries=2)
+    assert client.me()['email'] == ADMIN_EMAIL
+    assert [e['status'] for e in emulator.requests if e['path'] == '/api/auth/login'] == [502, 201]
+
+
 def test_retries_are_bounded(emulator):
     emulator.set_faults(fail_next=10, fail_status=502)
     client = ImmichClient(emulator.base_url, retries=2)

@@ -82,7 +82,9 @@ def test_required_fields_3x_issues(make_emulator):
     emu = make_emulator('3.2.2')
     status, body = call(emu, 'POST', '/api/auth/admin-sign-up', {'email': 'x@y.z'})
     assert status == 400 and body['message'] == 'Validation failed'
-    assert {'code': 'invalid_type', 'path': ['password'], 'message': 'Invalid input: expected string, received undefined'} in body['errors']
+    # zod 4 issues carry 'expected' too (as the real 3.1.0 sends them, see tests/contract).
+    assert {'expected': 'string', 'code': 'invalid_type', 'path': ['password'],
+            'message': 'Invalid input: expected string, received undefined'} in body['errors']
     assert ['name'] in [e['path'] for e in body['errors']]
 
 
@@ -91,7 +93,8 @@ def test_unknown_properties_are_stripped(emulator):
     status, body = call(emulator, 'POST', '/api/libraries', {'ownerId': admin_id, 'name': 'L', 'isWatched': True, 'foo': 1},
                         key=emulator.admin_key)
     assert status == 201 and 'foo' not in body and 'isWatched' not in body
-    assert body['exclusionPatterns'] == ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**']
+    assert body['exclusionPatterns'] == ['**/@eaDir/**', '**/._*', '**/#recycle/**', '**/#snapshot/**',
+                                         '**/.stversions/**', '**/.stfolder/**']
     config = call(emulator, 'GET', '/api/system-config', key=emulator.admin_key)[1]
     config['library']['bogus'] = True
     assert call(emulator, 'PUT', '/api/system-config', config, key=emulator.admin_key)[0] == 200
@@ -177,16 +180,21 @@ def test_scan_progresses_through_queues(make_emulator, photos):
     assert {'library', 'sidecar', 'metadataExtraction', 'thumbnailGeneration'} <= seen
     assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1] == EXPECTED
     jobs = call(emu, 'GET', '/api/jobs', key=emu.admin_key)[1]
-    assert jobs['thumbnailGeneration']['jobCounts']['completed'] == 4
+    # Like Immich (removeOnComplete), finished jobs are not counted; the emulator's own tally is internal.
+    assert jobs['thumbnailGeneration']['jobCounts']['completed'] == 0
+    assert emu.jobs.queues['thumbnailGeneration'].completed == 4
     assert jobs['library']['queueStatus'] == {'isActive': False, 'isPaused': False}
     refreshed = call(emu, 'GET', '/api/libraries/%s' % lib['id'], key=emu.admin_key)[1]
     assert refreshed['refreshedAt'] and refreshed['assetCount'] == 4
 
-    # a removed file leaves Immich at the next scan
+    # a removed file goes offline and to the trash at the next scan; like Immich's statistics query
+    # (no deletedAt filter), the statistics keep counting it
     (photos / 'photos' / 'a.jpg').unlink()
     call(emu, 'POST', '/api/libraries/%s/scan' % lib['id'], key=emu.admin_key)
     assert emu.wait_idle()
-    assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1]['photos'] == 1
+    assert call(emu, 'GET', '/api/libraries/%s/statistics' % lib['id'], key=emu.admin_key)[1]['photos'] == 2
+    gone = [a for a in emu.state.assets.values() if a['originalPath'] == '/mnt/photos/a.jpg']
+    assert len(gone) == 1 and gone[0]['isOffline'] and gone[0]['deletedAt']
 
 
 def test_state_file_survives_restart(tmp_path, photos):
@@ -216,7 +224,8 @@ def test_control_endpoints_over_http(emulator):
     assert call(emulator, 'POST', '/__emulator/faults', {'bogus': 1})[0] == 400
     assert call(emulator, 'POST', '/__emulator/reset-log')[0] == 200
     assert call(emulator, 'GET', '/__emulator/requests')[1] == []
-    assert call(emulator, 'GET', '/__emulator/health')[1] == {'version': '2.5.5', 'sdk': '2.4.0', 'idle': True}
+    # 'sdk' names the contract entry: for 2.5.5 the one recorded from the real 2.5.5 (tests/contract/record.py).
+    assert call(emulator, 'GET', '/__emulator/health')[1] == {'version': '2.5.5', 'sdk': '2.5.5', 'idle': True}
     call(emulator, 'POST', '/__emulator/reset')
     assert call(emulator, 'GET', '/api/server/config')[1]['isInitialized'] is False
 
