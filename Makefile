@@ -11,11 +11,12 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
 UPSTREAM := $(BIN)/python tests/upstream/immich/upstream
-IMMICH_REAL_BACKENDS ?= emulator real-2.5.5 real-3.1.0
+# make unit runs the Immich module tests on the emulator; unit-real on the real servers (add emulator to compare in one run).
+IMMICH_REAL_BACKENDS ?= real-2.5.5 real-3.1.0
 INVENTORY ?= inventories/local
 
 .PHONY: help setup demo test lint sanity unit roles molecule reliability bench docs testbed-up testbed-down clean \
-	upstream-immich upstream-immich-down unit-real contract
+	upstream-immich upstream-immich-down unit-real contract real-immich
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -33,9 +34,9 @@ demo: setup testbed-up ## Start the testbed and converge site.yml against it
 	ansible-playbook site.yml -i $(INVENTORY)
 
 # The stages of `make test`, in order; tests/lib/stages prints the time of each.
-TEST_STAGES := lint sanity unit roles molecule reliability
+TEST_STAGES := lint sanity unit real-immich roles molecule reliability
 
-test: setup ## Everything CI runs: lint, sanity, unit, role, molecule and reliability tests, each timed
+test: setup ## Everything CI runs: lint, sanity, unit, the real Immich servers, role, molecule and reliability tests, each timed
 	tests/lib/stages $(TEST_STAGES)
 
 # ansible-lint installs the collection under test into ANSIBLE_HOME (default ~/.ansible) and prefers that copy
@@ -86,6 +87,9 @@ unit-real: upstream-immich ## The Immich module tests on the emulator and on the
 
 contract: upstream-immich ## Same requests to the emulator and the real Immich of each version; prints the difference table
 	pytest -p no:cacheprovider -s tests/contract
+
+real-immich: setup ## The real-server suites of make test: unit-real, then contract; the servers are stopped after
+	rc=0; $(MAKE) --no-print-directory unit-real contract || rc=$$?; $(UPSTREAM) down; exit $$rc
 
 clean: testbed-down ## Remove the venv and test output (the build cache in ~/.cache/homelab-immich stays)
 	rm -rf $(VENV) tests/output .pytest_cache
