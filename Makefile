@@ -10,9 +10,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
+KIND := tests/kind/kind
 INVENTORY ?= inventories/local
 
-.PHONY: help setup demo test lint sanity unit roles molecule reliability bench testbed-up testbed-down clean
+.PHONY: help setup demo test lint sanity unit roles molecule reliability bench testbed-up testbed-down clean kind kind-down molecule-kind
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,6 +56,15 @@ reliability: setup ## Faults, secrets in -vvv output, bad inputs, data safety (o
 
 bench: setup ## Time a cold converge, a no-op re-run and a --check run against the kubectl floor
 	$(BIN)/python tests/bench/run.py
+
+kind: ## Build (first time, offline) and start a real one-node kind cluster with its own Docker engine
+	$(KIND) up
+
+kind-down: ## Delete the kind cluster and stop its Docker engine (the build cache stays)
+	$(KIND) down
+
+molecule-kind: setup ## molecule test -s kind: kind up, converge on real pods, idempotence, verify, kind down
+	molecule test -s kind
 
 testbed-up: setup ## Build (first time) and start the local control plane and emulators
 	$(TESTBED) up

@@ -189,8 +189,7 @@ build_node() {
   step "node image ${tag##*:}"
   write_storage_manifest "$kind_dir" "$WORK/default-storage.yaml"
   run_logged "node image" "$KIND_LOGS/node-image.log" assemble_node "$tag"
-  run_logged "node image (save)" "$KIND_LOGS/node-image.log" docker save -o "$tar.tmp" "$tag"
-  mv "$tar.tmp" "$tar"
+  run_logged "node image (save)" "$KIND_LOGS/node-image.log" save_image "$tag" "$tar"
   echo "$tag" > "$KIND_CACHE/node-image"
   step_done built
 }
@@ -254,7 +253,7 @@ build_workload() {
   tag=$(workload_tag "$name")
   key=$(inputs_key "$KIND_HERE/images/$name/Dockerfile")
   tar=$KIND_IMAGES/$name-${tag##*:}-$key.tar
-  if image_cached "$tag" "$tar"; then cached "image $tag"; echo "$tar"; return; fi
+  if image_cached "$tag" "$tar"; then cached "image $tag" >&2; echo "$tar"; return; fi
   build_rootfs >&2
   local ctx=$WORK/images/$name
   workload_context "$name" "$ctx"
@@ -263,8 +262,7 @@ build_workload() {
     --build-arg "PG_MAJOR=$KIND_PG_MAJOR" --build-arg "PGVECTOR_VERSION=$PGVECTOR_VERSION" \
     --build-arg "VALKEY_VERSION=$VALKEY_VERSION" --build-arg "CNPG_VERSION=${CNPG_VERSION#v}" \
     -t "$tag" "$ctx"
-  run_logged "image $tag (save)" "$KIND_LOGS/image-$name.log" docker save -o "$tar.tmp" "$tag"
-  mv "$tar.tmp" "$tar"
+  run_logged "image $tag (save)" "$KIND_LOGS/image-$name.log" save_image "$tag" "$tar"
   step_done built >&2
   echo "$tar"
 }

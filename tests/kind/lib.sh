@@ -57,18 +57,29 @@ run_logged() {
 
 # inputs_key FILE...: a short checksum of the versions and the given recipe files (cache keys).
 inputs_key() {
+  local v
   {
-    cat "$PROJECT_DIR/tests/testbed/versions.env" "$KIND_HERE/versions.env"
-    env | grep -E '^(KUBE|ETCD|KIND|CRICTL|COREDNS|LOCAL_PATH|PGVECTOR|VALKEY|CNPG)_' | sort
+    for v in KUBE_VERSION ETCD_VERSION CNPG_VERSION KIND_VERSION KIND_DEBIAN_SUITE CRICTL_VERSION COREDNS_VERSION \
+      LOCAL_PATH_PROVISIONER_VERSION KIND_PG_MAJOR PGVECTOR_VERSION VALKEY_VERSION; do
+      echo "$v=${!v}"
+    done
     cat "$@"
   } | sha256sum | cut -c1-12
 }
 
 docker_up() { [ -S "$DOCKER_SOCK" ] && docker version >/dev/null 2>&1; }
 
-# image_cached TAG TAR: makes TAG present in the daemon, from the saved TAR when needed. Fails if neither.
+# image_cached TAG TAR: true when TAR (the cache, keyed by its name) exists, after making sure the daemon has
+# that very image under TAG (TAR.id holds its image ID), loading TAR if not.
 image_cached() {
-  docker image inspect "$1" >/dev/null 2>&1 && return 0
-  [ -f "$2" ] || return 1
+  [ -f "$2" ] && [ -f "$2.id" ] || return 1
+  [ "$(docker image inspect -f '{{.Id}}' "$1" 2>/dev/null)" = "$(cat "$2.id")" ] && return 0
   docker load -i "$2" >/dev/null
+}
+
+# save_image TAG TAR: saves TAG as the cache TAR, with its image ID.
+save_image() {
+  docker save -o "$2.tmp" "$1"
+  docker image inspect -f '{{.Id}}' "$1" > "$2.id"
+  mv "$2.tmp" "$2"
 }
