@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: build.sh node|images|all   (called by tests/kind/kind up; needs the Docker engine it starts)
+# usage: build.sh node|images|binaries|all   (called by tests/kind/kind up; needs the Docker engine it starts)
 # Builds, offline, kind's node image and the workload images the collection's roles run on kind:
 # the base rootfs by debootstrap, Kubernetes from Go modules (tests/testbed/build.sh), the other
 # Go programs by `go install`, every image FROM that rootfs. Each result is saved as a tar under
@@ -271,8 +271,9 @@ WORKLOADS="cnpg-operator postgresql valkey"
 
 case ${1:-all} in
   node) build_node ;;
+  binaries) build_binaries ;;
   images) for w in $WORKLOADS; do build_workload "$w" > "$KIND_CACHE/image-$w"; done ;;
   all) for w in $WORKLOADS; do build_workload "$w" > "$KIND_CACHE/image-$w"; done; build_node ;;
   tag) workload_tag "${2:?image name}" ;;
-  *) die "usage: build.sh node|images|all" ;;
+  *) die "usage: build.sh node|images|binaries|all" ;;
 esac
