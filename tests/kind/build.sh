@@ -37,7 +37,10 @@ go_build_module() {
   moddir=$(cd "$KIND_CACHE" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | jq -r .Dir)
   [ -d "$moddir" ] || { echo "go mod download $module@$version gave no directory"; return 1; }
   cd "$moddir"
-  CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "./$pkg"
+  # local-path-provisioner's module ships vendor/modules.txt without the vendored sources.
+  local mod=()
+  [ ! -d vendor ] || mod=(-mod=mod)
+  CGO_ENABLED=0 nice -n 10 go build "${mod[@]}" -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "./$pkg"
   mv "$out.tmp" "$out"
 }
 
