@@ -158,7 +158,7 @@ write_storage_manifest() {
 import re, sys
 src, out, provisioner, helper = sys.argv[1:]
 text = open(src).read()
-body = re.search(r'const defaultStorageManifest = `(.*?)`\n', text, re.S).group(1)
+body = re.search(r'^const defaultStorageManifest = `(.*?)^`$', text, re.S | re.M).group(1)
 body = body.replace('` + storageProvisionerImage + `', provisioner).replace('` + storageHelperImage + `', helper)
 if '`' in body or provisioner not in body or helper not in body:
     sys.exit('unexpected shape of kind storage manifest in ' + src)
@@ -190,7 +190,7 @@ build_node() {
   run_logged "component images" "$KIND_LOGS/component-images.log" build_components
   step_done built
   step "node image ${tag##*:}"
-  write_storage_manifest "$kind_dir" "$WORK/default-storage.yaml"
+  write_storage_manifest "$kind_dir" "$WORK/default-storage.yaml" || die "step 'node image': kind's storage manifest could not be rewritten"
   run_logged "node image" "$KIND_LOGS/node-image.log" assemble_node "$tag"
   run_logged "node image (save)" "$KIND_LOGS/node-image.log" save_image "$tag" "$tar"
   echo "$tag" > "$KIND_CACHE/node-image"
