@@ -159,7 +159,7 @@ def valkey_ping(with_password):
 def test_valkey_answers_ping_only_with_its_password():
     phase, log = valkey_ping(with_password=True)
     assert phase == 'Succeeded' and log.strip() == 'PONG', log
-    _, log = valkey_ping(with_password=False)
+    unused_phase, log = valkey_ping(with_password=False)
     assert 'NOAUTH' in log and 'PONG' not in log, log
 
 
@@ -208,7 +208,7 @@ def test_deleted_valkey_pod_comes_back_and_the_next_run_changes_nothing():
     rc, out = converge()
     assert rc == 0, out[-3000:]
     recap = re.findall(r'^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M)
-    assert recap and all(int(changed) == 0 for _, changed in recap), out[-3000:]
+    assert recap and all(int(changed) == 0 for unused_host, changed in recap), out[-3000:]
     deadline = time.time() + 180
     pods = []
     while time.time() < deadline:
