@@ -82,4 +82,10 @@ save_image() {
   docker save -o "$2.tmp" "$1"
   docker image inspect -f '{{.Id}}' "$1" > "$2.id"
   mv "$2.tmp" "$2"
+  # The same image saved under older recipe keys (<name>-<12 hex>.tar) is stale: remove it.
+  local stem old
+  stem=$(echo "$2" | sed -E 's/-[0-9a-f]{12}\.tar$//')
+  for old in "$stem"-*.tar; do
+    [ "$old" = "$2" ] || ! [[ "$old" =~ ^"$stem"-[0-9a-f]{12}\.tar$ ]] || rm -f "$old" "$old.id"
+  done
 }
