@@ -11,12 +11,13 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TESTBED := tests/testbed/testbed
 UPSTREAM := $(BIN)/python tests/upstream/immich/upstream
+KIND := tests/kind/kind
 # make unit runs the Immich module tests on the emulator; unit-real on the real servers (add emulator to compare in one run).
 IMMICH_REAL_BACKENDS ?= real-2.5.5 real-3.1.0
 INVENTORY ?= inventories/local
 
 .PHONY: help setup demo test lint sanity unit roles molecule reliability bench docs testbed-up testbed-down clean \
-	upstream-immich upstream-immich-down unit-real contract real-immich
+	upstream-immich upstream-immich-down unit-real contract real-immich kind kind-down molecule-kind
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -69,6 +70,15 @@ bench: setup ## Time a cold converge, a no-op re-run and a --check run against t
 
 docs: setup ## Rewrite the variables section of each role's README from its meta/argument_specs.yml
 	$(BIN)/python tests/docs/role_readmes.py
+
+kind: ## Build (first time, offline) and start a real one-node kind cluster with its own Docker engine
+	$(KIND) up
+
+kind-down: ## Delete the kind cluster and stop its Docker engine (the build cache stays)
+	$(KIND) down
+
+molecule-kind: setup ## molecule test -s kind: kind up, converge on real pods, idempotence, verify, kind down
+	molecule test -s kind
 
 testbed-up: setup ## Build (first time) and start the local control plane and emulators
 	$(TESTBED) up

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: build.sh [etcd|kwok|helm|kubernetes|manifests ...]
+# usage: build.sh [etcd|kwok|helm|kubernetes|kubernetes-node|manifests ...]
 # Builds (or reuses) every binary and upstream manifest the testbed needs, from Go modules only.
 # Everything lands under $HOMELAB_IMMICH_CACHE (default ~/.cache/homelab-immich), keyed by version,
 # so a warm run only checks that the files exist. Prints one progress line per component.
@@ -11,12 +11,16 @@ source "$here/lib.sh"
 
 check_go
 
+# build_kubernetes [NAME BIN...]: the control plane by default; tests/kind asks for the node
+# binaries (kubernetes-node: kubelet kubeadm kube-proxy) with the same recipe, in a directory of their own.
 build_kubernetes() {
-  local dir="$CACHE/bin/kubernetes-$KUBE_VERSION" log="$CACHE/logs/kubernetes-$KUBE_VERSION.log"
-  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  if all_exist "$dir" "${bins[@]}"; then cached kubernetes "$KUBE_VERSION"; return; fi
-  start_component kubernetes "$KUBE_VERSION"
-  local src="$CACHE/src/kubernetes-$KUBE_VERSION" staging_version="v0.${KUBE_VERSION#v1.}"
+  local name=${1:-kubernetes}; shift || true
+  local bins=("$@")
+  [ ${#bins[@]} -gt 0 ] || bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  local dir="$CACHE/bin/$name-$KUBE_VERSION" log="$CACHE/logs/$name-$KUBE_VERSION.log"
+  if all_exist "$dir" "${bins[@]}"; then cached "$name" "$KUBE_VERSION"; return; fi
+  start_component "$name" "$KUBE_VERSION"
+  local src="$CACHE/src/$name-$KUBE_VERSION" staging_version="v0.${KUBE_VERSION#v1.}"
   mkdir -p "$src" "$dir"
   (
     set -e
@@ -40,8 +44,8 @@ build_kubernetes() {
       CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir/$bin.tmp" "k8s.io/kubernetes/cmd/$bin"
       mv "$dir/$bin.tmp" "$dir/$bin"
     done
-  ) > "$log" 2>&1 || build_failed kubernetes "$log"
-  done_component kubernetes "$KUBE_VERSION"
+  ) > "$log" 2>&1 || build_failed "$name" "$log"
+  done_component "$name" "$KUBE_VERSION"
 }
 
 build_etcd() {
@@ -107,8 +111,9 @@ component() {
     kwok) go_install kwok "$KWOK_VERSION" "$CACHE/bin/kwok-$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl ;;
     helm) go_install helm "$HELM_VERSION" "$CACHE/bin/helm-$HELM_VERSION" helm.sh/helm/v3/cmd/helm ;;
     kubernetes) build_kubernetes ;;
+    kubernetes-node) build_kubernetes kubernetes-node kubelet kubeadm kube-proxy ;;
     manifests) fetch_manifests ;;
-    *) die "unknown component '$1' (etcd, kwok, helm, kubernetes, manifests)" ;;
+    *) die "unknown component '$1' (etcd, kwok, helm, kubernetes, kubernetes-node, manifests)" ;;
   esac
 }
 
