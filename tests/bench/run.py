@@ -335,7 +335,7 @@ def main(argv=None):
         else:
             log('peer: helm upgrade --install of the official Immich chart into %s, installed once untimed' % PEER_NAMESPACE)
             helm_step(tb, chart)()
-            for _ in range(args.runs):
+            for _round in range(args.runs):
                 samples['helm no-op'].append(measure('helm', helm_step(tb, chart)))
                 samples['immich no-op'].append(measure('immich', playbook_step(tb, '--tags', 'immich', extra=extra)))
     except (HarnessError, subprocess.SubprocessError) as exc:

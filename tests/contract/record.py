@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Record the emulator's contract for 2.5.5 and 3.1.0 from the REAL servers of those versions.
 
 With `tests/upstream/immich/upstream up` running, this writes into tests/emulators/immich/contract.json,

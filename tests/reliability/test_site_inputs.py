@@ -8,8 +8,6 @@ one kind run as one site.yml run, whose failure must name every role's variable 
 reports them all at once), in that play, and which writes nothing anywhere (no Kubernetes object created or
 changed, no apiserver write, no Immich or TrueNAS write).
 """
-import json
-
 import pytest
 
 from tests.reliability.harness import WriteWatch

@@ -14,7 +14,6 @@ from ansible_collections.homelab.immich.plugins.test.inputs import immich_cron
 from immich_helpers import conn
 
 
-
 def role_accepts(expression):
     """The role's check: roles/immich_library/tasks/validate.yml asks the immich_cron test plugin."""
     return immich_cron(expression)
