@@ -35,9 +35,9 @@ demo: setup testbed-up ## Start the testbed and converge site.yml against it
 	ansible-playbook site.yml -i $(INVENTORY)
 
 # The stages of `make test`, in order; tests/lib/stages prints the time of each.
-TEST_STAGES := lint sanity unit real-immich roles molecule reliability
+TEST_STAGES := lint sanity unit real-immich roles molecule molecule-kind reliability
 
-test: setup ## Everything CI runs: lint, sanity, unit, the real Immich servers, role, molecule and reliability tests, each timed
+test: setup ## Everything CI runs: lint, sanity, unit, the real Immich servers, role, molecule (testbed and kind) and reliability tests, each timed
 	tests/lib/stages $(TEST_STAGES)
 
 # ansible-lint installs the collection under test into ANSIBLE_HOME (default ~/.ansible) and prefers that copy
