@@ -31,8 +31,18 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed ## Create .venv with Ansible, the collections' Python dependencies and the test tools
 
-demo: setup testbed-up ## Start the testbed and converge site.yml against it
+# TESTBED_IMMICH=real: the immich_library role sets up the real Immich 2.5.5 (tests/upstream) instead of the
+# emulator; its import path is the runner's seeded photos folder (the real server validates it on its own disk),
+# and its first scan really imports the photos.
+TESTBED_IMMICH ?= emulator
+demo: setup testbed-up ## Start the testbed and converge site.yml against it (TESTBED_IMMICH=real: the real Immich server)
+ifeq ($(TESTBED_IMMICH),real)
+	$(UPSTREAM) up 2.5.5 >/dev/null
+	eval "$$($(UPSTREAM) env)"; ansible-playbook site.yml -i $(INVENTORY) -e immich_library_api_url=$$IMMICH_REAL_2_5_5_URL \
+	  -e "{\"immich_library_photos_mount\": \"$$IMMICH_REAL_PHOTOS\", \"immich_library_import_paths\": [\"$$IMMICH_REAL_PHOTOS\"]}"
+else
 	ansible-playbook site.yml -i $(INVENTORY)
+endif
 
 # The stages of `make test`, in order; tests/lib/stages prints the time of each.
 TEST_STAGES := lint sanity unit real-immich roles molecule molecule-kind reliability
