@@ -16,8 +16,47 @@ options:
     description:
       - Base URL of the Immich server, with or without the trailing C(/api), for example C(https://photos.example.com).
       - If not set, the value of the E(IMMICH_URL) environment variable is used.
+      - Exactly one of O(api_url) and O(api_service) is required.
     type: str
-    required: true
+  api_service:
+    description:
+      - The Kubernetes Service of an Immich server running in a cluster, reached through the API server's service
+        proxy (C(/api/v1/namespaces/NAMESPACE/services/SCHEME:NAME:PORT/proxy)) with the credentials of O(kubeconfig):
+        no DNS name, Ingress, TLS certificate or open port is needed, only access to the API server and the
+        C(services/proxy) permission in that namespace.
+      - The API server removes the C(Authorization) header; Immich's credentials travel in C(x-api-key) and
+        C(x-immich-user-token), which it passes on, like every other header.
+      - O(validate_certs) and O(ca_path) do not apply: the kubeconfig says how the API server is verified.
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the Service.
+        type: str
+        required: true
+      name:
+        description: Name of the Service.
+        type: str
+        required: true
+      port:
+        description: The Service port of Immich's API.
+        type: int
+        default: 2283
+      scheme:
+        description: Protocol of that port.
+        type: str
+        choices: [http, https]
+        default: http
+  kubeconfig:
+    description:
+      - With O(api_service), a path to a kubeconfig, or its content as a mapping.
+      - If not set, the value of the E(K8S_AUTH_KUBECONFIG) environment variable is used, then C(~/.kube/config),
+        then the pod's service account (as kubernetes.core does).
+    type: raw
+  context:
+    description:
+      - With O(api_service), the kubeconfig context; unset, the current one.
+      - If not set, the value of the E(K8S_AUTH_CONTEXT) environment variable is used.
+    type: str
   validate_certs:
     description:
       - Verify the server's TLS certificate.
@@ -40,8 +79,11 @@ options:
       - A retried C(POST) that reached the server before the connection dropped may have taken effect.
     type: int
     default: 3
+requirements:
+  - The C(kubernetes) Python library, with O(api_service) only.
 notes:
-  - All requests go from the host the task runs on (usually the controller) to O(api_url).
+  - All requests go from the host the task runs on (usually the controller) to O(api_url), or to the Kubernetes API
+    server with O(api_service).
 '''
 
     # Credentials, for modules acting as an Immich user.
@@ -56,7 +98,8 @@ options:
     type: str
   email:
     description:
-      - Email of an Immich user to log in as (C(POST /api/auth/login)), used when O(api_key) is not set.
+      - Email of an Immich user to log in as (C(POST /api/auth/login)), used when O(api_key) is not set. The session
+        token is sent as C(x-immich-user-token).
       - The session is closed (C(POST /api/auth/logout)) when the module ends.
     type: str
   password:

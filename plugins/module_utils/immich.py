@@ -24,6 +24,11 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
 
+from ansible_collections.homelab.immich.plugins.module_utils.k8s_service_proxy import (
+    ServiceProxyError,
+    service_proxy_transport,
+)
+
 # Immich fills these in when a library is created without exclusion patterns
 # (server/src/services/library.service.ts, create(); the same six in 2.5.5 and 3.1.0: Synology,
 # macOS resource forks, Synology/QNAP recycle bins and snapshots, Syncthing's versions and marker folder).
@@ -111,7 +116,15 @@ class ImmichAPIError(ImmichError):
 def immich_argument_spec(auth=True):
     """Connection options shared by every module (documented in the homelab.immich.immich doc fragment)."""
     spec = dict(
-        api_url=dict(type='str', required=True, fallback=(env_fallback, ['IMMICH_URL'])),
+        api_url=dict(type='str', fallback=(env_fallback, ['IMMICH_URL'])),
+        api_service=dict(type='dict', options=dict(
+            namespace=dict(type='str', required=True),
+            name=dict(type='str', required=True),
+            port=dict(type='int', default=2283),
+            scheme=dict(type='str', default='http', choices=['http', 'https']),
+        )),
+        kubeconfig=dict(type='raw', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
+        context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='int', default=30),
@@ -182,15 +195,19 @@ class ImmichClient(object):
     """HTTP client for one Immich server.
 
     Authenticates with an API key (``x-api-key``) or with email and password (``POST /auth/login``,
-    then ``Authorization: Bearer``). Retries connection errors and HTTP 502/503/504 with exponential
+    then ``x-immich-user-token``). Retries connection errors and HTTP 502/503/504 with exponential
     backoff; never retries other statuses. Reads ``/server/version`` once.
     """
 
     backoff = DEFAULT_BACKOFF
 
     def __init__(self, api_url, api_key=None, email=None, password=None, validate_certs=True, ca_path=None,
-                 timeout=30, retries=3, backoff=None):
+                 timeout=30, retries=3, backoff=None, client_cert=None, client_key=None, headers=None):
         self.api_root = normalize_api_url(api_url)
+        # The API server's credentials when Immich is reached through its service proxy (from_module).
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.transport_headers = dict(headers or {})
         self.api_key = api_key
         self.email = email
         self.password = password
@@ -208,15 +225,26 @@ class ImmichClient(object):
     @classmethod
     def from_module(cls, module):
         params = module.params
+        connection = dict(api_url=params.get('api_url'), validate_certs=params['validate_certs'],
+                          ca_path=params.get('ca_path'))
+        if bool(params.get('api_url')) == bool(params.get('api_service')):
+            raise ImmichError('set one of api_url (Immich\'s URL) and api_service (its Service, reached through '
+                              'the Kubernetes API server)')
+        if params.get('api_service'):
+            try:
+                proxy = service_proxy_transport(params['api_service'], params.get('kubeconfig'), params.get('context'))
+            except ServiceProxyError as exc:
+                raise ImmichError(to_native(exc))
+            connection = dict(api_url=proxy['url'], validate_certs=proxy['validate_certs'], ca_path=proxy['ca_path'],
+                              client_cert=proxy['client_cert'], client_key=proxy['client_key'],
+                              headers=proxy['headers'])
         return cls(
-            api_url=params['api_url'],
             api_key=params.get('api_key'),
             email=params.get('email'),
             password=params.get('password'),
-            validate_certs=params['validate_certs'],
-            ca_path=params.get('ca_path'),
             timeout=params['timeout'],
             retries=params['retries'],
+            **connection
         )
 
     @property
@@ -228,11 +256,12 @@ class ImmichClient(object):
     def _open(self, method, url, data, headers):
         if self._transport is None:
             # One TLS context per client: building it reads the CA bundle, which costs more than a request.
-            context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs,
+                                   client_cert=self.client_cert, client_key=self.client_key)
             self._transport = Request(timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_path,
                                       http_agent='homelab.immich', follow_redirects='safe', use_netrc=False,
                                       context=context)
-        return self._transport.open(method, url, data=data, headers=headers)
+        return self._transport.open(method, url, data=data, headers=dict(self.transport_headers, **headers))
 
     def request(self, method, path, body=None, query=None, auth=True, idempotent=None):
         """Send one request and return the decoded JSON body (None when empty).
@@ -322,7 +351,8 @@ class ImmichClient(object):
         if self.email and self.password:
             if self._token is None:
                 self.login(self.email, self.password, remember=True)
-            return {'Authorization': 'Bearer %s' % self._token}
+            # Immich's own session header, not Authorization: the Kubernetes API server's proxy removes that one.
+            return {'x-immich-user-token': self._token}
         raise ImmichError('this action needs credentials: set api_key, or email and password')
 
     def login(self, email, password, remember=False):
@@ -344,7 +374,7 @@ class ImmichClient(object):
         try:
             # Straight to the transport: no retries, a failed logout must not delay the task.
             self._open('POST', self.api_root + '/auth/logout', None,
-                       {'Accept': 'application/json', 'Authorization': 'Bearer %s' % token})
+                       {'Accept': 'application/json', 'x-immich-user-token': token})
         except Exception:  # pylint: disable=broad-except
             # Best effort: a stale session expires on its own; never fail a finished task for it.
             pass
