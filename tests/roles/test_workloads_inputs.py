@@ -7,6 +7,7 @@ Needs the running testbed (`make testbed-up`); fails otherwise (conftest.testbed
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -285,3 +286,42 @@ def test_a_missing_prerequisite_is_named(play, namespace):
     assert 'immich_db_secret' in failed and 'immich_database role creates it' in failed, failed
     assert namespace.snapshot() == before
     assert DB_PASSWORD not in output
+
+
+def _recap_changed(output):
+    return [int(n) for n in re.findall(r'^\S+\s*:\s*ok=\d+\s+changed=(\d+)', output, re.M)]
+
+
+def test_machine_learning_can_be_turned_off_and_its_cache_is_kept(play, namespace, testbed):
+    """immich_ml_enabled false on an install that ran machine learning: its Deployment, Service and NetworkPolicy
+    go, the model cache PVC stays, the server is told machine learning is off; a re-run changes nothing.
+    (Last in this file: it leaves a converged Immich in the shared namespace, which the reset removes.)"""
+    _env, kubernetes, api = testbed
+    namespace.added_deployments += ['immich-server', 'immich-machine-learning']
+    namespace.added_pvcs += ['immich-library', 'immich-ml-cache']
+    common = dict(immich_redis_password_secret='', immich_upgrade_backup_method='none', immich_exposure='none',
+                  immich_cilium_network_policy_enabled=False)
+    code, output = play(['immich'], **common)
+    assert code == 0, output[-3000:]
+    assert {'Deployment/immich-machine-learning', 'Service/immich-machine-learning',
+            'NetworkPolicy/immich-machine-learning', 'PersistentVolumeClaim/immich-ml-cache'} <= set(namespace.snapshot())
+
+    code, output = play(['immich'], immich_ml_enabled=False, **common)
+    assert code == 0, output[-3000:]
+    objects = set(namespace.snapshot())
+    assert not {'Deployment/immich-machine-learning', 'Service/immich-machine-learning',
+                'NetworkPolicy/immich-machine-learning'} & objects, objects
+    assert 'PersistentVolumeClaim/immich-ml-cache' in objects
+    namespace.added_deployments.remove('immich-machine-learning')
+    env = {e.name: e.value for e in kubernetes.client.AppsV1Api(api).read_namespaced_deployment(
+        'immich-server', namespace.name).spec.template.spec.containers[0].env}
+    assert env['IMMICH_MACHINE_LEARNING_ENABLED'] == 'false'
+    assert 'IMMICH_MACHINE_LEARNING_URL' not in env
+    policy = kubernetes.client.NetworkingV1Api(api).read_namespaced_network_policy('immich-server', namespace.name)
+    assert not [rule for rule in policy.spec.egress
+                if any((peer.pod_selector and (peer.pod_selector.match_labels or {}).get('app.kubernetes.io/name')
+                        == 'immich-machine-learning') for peer in rule.to or [])]
+
+    code, output = play(['immich'], immich_ml_enabled=False, **common)
+    assert code == 0, output[-3000:]
+    assert _recap_changed(output) == [0], output[-3000:]
