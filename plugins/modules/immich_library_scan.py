@@ -146,9 +146,8 @@ def run(module, client):
     if p['poll_interval'] <= 0 or p['wait_timeout'] < 0:
         module.fail_json(msg='poll_interval must be positive and wait_timeout not negative')
 
-    libraries = client.list_libraries()
+    libraries = client.find_libraries(p['library']) if p['library'] else client.list_libraries()
     if p['library']:
-        libraries = [lib for lib in libraries if p['library'] in (lib.get('id'), lib.get('name'))]
         if not libraries:
             module.fail_json(msg="no Immich library has the name or id '%s'" % p['library'])
         if len(libraries) > 1:
