@@ -17,13 +17,6 @@ __metaclass__ = type
 
 from urllib.parse import quote
 
-try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.config.config_exception import ConfigException
-    HAS_KUBERNETES = True
-except ImportError:  # pragma: no cover - reported when the option is used
-    HAS_KUBERNETES = False
 
 
 class ServiceProxyError(Exception):
@@ -37,6 +30,15 @@ def service_proxy_url(host, namespace, name, port, scheme='http'):
 
 
 def _load(kubeconfig, context):
+    # Imported here, not at the top: the Kubernetes client takes most of a second to import, and only
+    # api_service needs it (every Immich module imports this file).
+    try:
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
+        from kubernetes.config.config_exception import ConfigException
+    except ImportError:
+        raise ServiceProxyError('api_service needs the kubernetes Python library (as kubernetes.core does): '
+                                'pip install kubernetes')
     configuration = k8s_client.Configuration()
     try:
         if isinstance(kubeconfig, dict):
@@ -64,9 +66,6 @@ def service_proxy_transport(service, kubeconfig=None, context=None):
     Returns ``url`` (the proxy root), ``ca_path``, ``validate_certs``, ``client_cert``, ``client_key`` and
     ``headers`` (the API server's bearer token, if the kubeconfig has one).
     """
-    if not HAS_KUBERNETES:
-        raise ServiceProxyError('api_service needs the kubernetes Python library (as kubernetes.core does): '
-                                'pip install kubernetes')
     configuration = _load(kubeconfig, context)
     # The client's own list of what goes into headers (a bearer token, refreshed by an exec plugin if any).
     headers = dict((auth['key'], auth['value']) for auth in configuration.auth_settings().values()
