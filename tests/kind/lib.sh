@@ -23,6 +23,11 @@ DOCKER_SOCK=$DOCKER_RUN/docker.sock
 DOCKER_PID=$DOCKER_RUN/docker.pid
 DOCKER_LOG=$KIND_LOGS/dockerd.log
 KIND_KUBECONFIG=$KIND_STATE/kubeconfig
+# The API server's audit log (tests/kind/audit-policy.yaml), mounted from the node: the tests read it here.
+KIND_AUDIT_DIR=$KIND_STATE/audit
+# The seeded photos (the NAS export's stand-in on kind) and where the node has them (a local PersistentVolume).
+KIND_PHOTOS_DIR=$KIND_STATE/photos
+KIND_NODE_PHOTOS_DIR=/var/local/homelab-immich/photos
 export DOCKER_HOST=unix://$DOCKER_SOCK
 # The legacy builder: no buildx plugin is installed, and it can build FROM images only present locally.
 export DOCKER_BUILDKIT=0

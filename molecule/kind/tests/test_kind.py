@@ -7,83 +7,26 @@ read into the client pods through secretKeyRef and never printed or asserted on 
 
 Not exercised on kind (and not claimed): the NetworkPolicy is not enforced (the node's ptp CNI enforces no
 policy), the csi-driver-nfs pods cannot start (their images cannot be pulled here) and no NFS volume is
-mounted (this kernel has no NFS client); the Immich workloads are skipped by tag in this scenario.
+mounted (this kernel has no NFS client: test_immich.py's photos come from a local PersistentVolume).
 """
-import json
-import os
-import re
-import subprocess
-import sys
 import time
-import uuid
 
-ROOT = os.environ.get('KIND_PROJECT_DIR') or os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-INVENTORY = os.environ.get('KIND_INVENTORY', os.path.join(ROOT, 'inventories', 'kind'))
-KUBECTL = os.path.join(os.environ.get('TESTBED_DIR', ''), 'bin', 'kubectl')
-NAMESPACE = 'immich'
-CLUSTER = 'immich-database'
-OWNER_SECRET = 'immich-database-owner'
-VALKEY = 'immich-valkey'
-PG_IMAGE = 'localhost/postgresql-pgvector:15-pgvector0.8.6-bookworm'
-VALKEY_IMAGE = 'localhost/valkey:8.0.1-bookworm'
-OPERATOR_IMAGE = 'localhost/cloudnative-pg:1.30.0'
-
-
-def kubectl(*args, check=True, stdin=None, timeout=120):
-    proc = subprocess.run([KUBECTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-                          check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError('kubectl %s failed: %s' % (' '.join(args), proc.stderr.strip()))
-    return proc
-
-
-def get(kind, name=None, namespace=None, selector=None, managed_fields=False):
-    args = ['get', kind, '-o', 'json'] + (['--show-managed-fields'] if managed_fields else [])
-    if name:
-        args.insert(2, name)
-    if namespace:
-        args += ['-n', namespace]
-    if selector:
-        args += ['-l', selector]
-    return json.loads(kubectl(*args).stdout)
-
-
-def condition(obj, kind):
-    return next((c for c in obj.get('status', {}).get('conditions', []) if c['type'] == kind), {})
-
-
-def restricted(uid, gid):
-    """A securityContext the restricted Pod Security profile accepts."""
-    return {'runAsNonRoot': True, 'runAsUser': uid, 'runAsGroup': gid, 'allowPrivilegeEscalation': False,
-            'capabilities': {'drop': ['ALL']}, 'seccompProfile': {'type': 'RuntimeDefault'}}
-
-
-def run_pod(prefix, image, command, env=(), uid=65534, gid=65534, timeout=180):
-    """Runs a one-shot pod in the Immich namespace; returns its phase and log (and deletes it)."""
-    name = '%s-%s' % (prefix, uuid.uuid4().hex[:6])
-    pod = {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': name, 'namespace': NAMESPACE},
-           'spec': {'restartPolicy': 'Never', 'automountServiceAccountToken': False,
-                    'containers': [{'name': 'check', 'image': image, 'imagePullPolicy': 'IfNotPresent',
-                                    'command': list(command), 'env': list(env),
-                                    'securityContext': restricted(uid, gid)}]}}
-    kubectl('apply', '-f', '-', stdin=json.dumps(pod))
-    try:
-        deadline = time.time() + timeout
-        phase = ''
-        while time.time() < deadline:
-            phase = get('pod', name, NAMESPACE).get('status', {}).get('phase', '')
-            if phase in ('Succeeded', 'Failed'):
-                break
-            time.sleep(2)
-        log = kubectl('logs', '-n', NAMESPACE, name, check=False).stdout
-        return phase, log
-    finally:
-        kubectl('delete', 'pod', '-n', NAMESPACE, name, '--wait=false', check=False)
-
-
-def secret_env(name, secret, key):
-    return {'name': name, 'valueFrom': {'secretKeyRef': {'name': secret, 'key': key}}}
+from kind_cluster import (  # pylint: disable=import-error
+    CLUSTER,
+    NAMESPACE,
+    OPERATOR_IMAGE,
+    OWNER_SECRET,
+    PG_IMAGE,
+    VALKEY,
+    VALKEY_IMAGE,
+    condition,
+    converge,
+    get,
+    kubectl,
+    recap,
+    run_pod,
+    secret_env,
+)
 
 
 def test_no_kwok_nodes_are_real():
@@ -179,21 +122,12 @@ def test_csi_driver_nfs_objects_and_photos_claim():
     images = [c['image'] for c in controller['spec']['template']['spec']['containers']]
     assert any('/sig-storage/nfsplugin:' in i for i in images), images
     get('daemonset', 'csi-nfs-node', 'kube-system')
-    pv = get('pv', 'immich-photos')
+    pv = get('pv', 'immich-photos-nfs')
     assert pv['spec']['csi']['driver'] == 'nfs.csi.k8s.io'
     assert 'ro' in pv['spec']['mountOptions']
     assert pv['spec']['accessModes'] == ['ReadOnlyMany']
-    pvc = get('pvc', 'immich-photos', NAMESPACE)
+    pvc = get('pvc', 'immich-photos-nfs', NAMESPACE)
     assert pvc['status']['phase'] == 'Bound'
-
-
-def converge():
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY,
-           os.path.join(ROOT, 'site.yml'), '--skip-tags', 'immich,immich_library']
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    env.pop('ANSIBLE_FORCE_COLOR', None)  # molecule's verifier environment sets it
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    return proc.returncode, re.sub(r'\x1b\[[0-9;]*m', '', proc.stdout + proc.stderr)
 
 
 def valkey_pod():
@@ -207,8 +141,7 @@ def test_deleted_valkey_pod_comes_back_and_the_next_run_changes_nothing():
     kubectl('delete', 'pod', '-n', NAMESPACE, before[0]['metadata']['name'], '--wait=true', timeout=120)
     rc, out = converge()
     assert rc == 0, out[-3000:]
-    recap = re.findall(r'^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M)
-    assert recap and all(int(changed) == 0 for unused_host, changed in recap), out[-3000:]
+    assert recap(out) and not any(recap(out)), out[-3000:]
     deadline = time.time() + 180
     pods = []
     while time.time() < deadline:
