@@ -97,7 +97,8 @@ build_rootfs() {
 # scratch_image TAG ENTRYPOINT BINARY...: an image holding only static binaries (control plane, etcd, coredns, pause).
 scratch_image() {
   local tag=$1 entrypoint=$2; shift 2
-  local root=$WORK/scratch/$(echo "$tag" | tr '/:' '__')
+  local root
+  root=$WORK/scratch/$(echo "$tag" | tr '/:' '__')
   rm -rf "$root" && mkdir -p "$root/usr/local/bin" "$root/tmp" "$root/etc"
   chmod 1777 "$root/tmp"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
