@@ -97,7 +97,8 @@ build_rootfs() {
 # scratch_image TAG ENTRYPOINT BINARY...: an image holding only static binaries (control plane, etcd, coredns, pause).
 scratch_image() {
   local tag=$1 entrypoint=$2; shift 2
-  local root=$WORK/scratch/$(echo "$tag" | tr '/:' '__')
+  local root
+  root=$WORK/scratch/$(echo "$tag" | tr '/:' '__')
   rm -rf "$root" && mkdir -p "$root/usr/local/bin" "$root/tmp" "$root/etc"
   chmod 1777 "$root/tmp"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
@@ -228,6 +229,8 @@ workload_tag() {
     cnpg-operator) echo "localhost/cloudnative-pg:${CNPG_VERSION#v}" ;;
     postgresql) echo "localhost/postgresql-pgvector:$KIND_PG_MAJOR-pgvector$PGVECTOR_VERSION-$KIND_DEBIAN_SUITE" ;;
     valkey) echo "localhost/valkey:$VALKEY_VERSION-$KIND_DEBIAN_SUITE" ;;
+    # The tag is the release, as the immich role's immich_version (immich_server_image: localhost/immich-server).
+    immich-server) echo "localhost/immich-server:v${2:?Immich version}" ;;
   esac
 }
 
@@ -270,13 +273,104 @@ build_workload() {
   echo "$tar"
 }
 
+# --- the Immich server images (tests/kind/images/immich-server), one per KIND_IMMICH_VERSIONS ---
+# From the real-server runner's build (tests/upstream/immich, its cache under ~/.cache/homelab-immich/upstream):
+# its workspace (server/dist, the lockfile, the pnpm store) and its Node; context.py asks the runner's code.
+
+IMMICH_HERE=$KIND_HERE/images/immich-server
+
+immich_py() {
+  local python=python3
+  [ ! -x "$PROJECT_DIR/.venv/bin/python" ] || python=$PROJECT_DIR/.venv/bin/python
+  "$python" "$IMMICH_HERE/context.py" "$@"
+}
+
+# kv KEY TEXT: the value of KEY= in TEXT (context.py's output).
+kv() { sed -n "s/^$1=//p" <<<"$2"; }
+
+# immich_key VERSION META CTX: the cache key of one image: the Debian suite, the release tarball's sha256 and Node
+# version (META), the recipe (the files in images/immich-server, the functions below) and the build data in CTX.
+immich_key() {
+  local f
+  {
+    echo "KIND_DEBIAN_SUITE=$KIND_DEBIAN_SUITE IMMICH_VERSION=$1"
+    echo "$2"
+    find "$IMMICH_HERE" -maxdepth 1 -type f ! -name '*.pyc' | LC_ALL=C sort | xargs cat
+    declare -f immich_key immich_server_tree build_immich
+    (cd "$3" && find build -type f | LC_ALL=C sort) | while read -r f; do echo "$f"; cat "$3/$f"; done
+  } | sha256sum | cut -c1-12
+}
+
+# immich_server_tree VERSION CTX: CTX/server and CTX/node from the runner's build of VERSION (built if missing).
+immich_server_tree() {
+  local version=$1 ctx=$2 ws src
+  ws=$(immich_py workspace "$version") || return 1
+  src=$WORK/immich-server-$version-src
+  # A copy without node_modules (17 MB), so that pnpm never writes into the runner's workspace.
+  rm -rf "$src" "$ctx/server" && mkdir -p "$src"
+  tar -C "$(kv root "$ws")" --exclude=node_modules --exclude=./.complete --exclude=./build.log -cf - . | tar -C "$src" -xf -
+  # The production dependencies from the lockfile, out of the runner's pnpm store only (--offline); copied, not
+  # hard-linked to the store.
+  (cd "$src" && env PATH="$(kv node_bin "$ws"):$PATH" CI=1 SHARP_IGNORE_GLOBAL_LIBVIPS=true \
+    npm_config_store_dir="$CACHE/upstream/pnpm-store" \
+    nice -n 10 "$(kv node_bin "$ws")/node" "$(kv pnpm_js "$ws")" --filter immich --prod --offline \
+    --package-import-method=copy --reporter=append-only deploy "$ctx/server")
+  [ -f "$ctx/server/dist/main.js" ] || { echo "pnpm deploy gave no $ctx/server/dist/main.js"; return 1; }
+  cp "$(kv node_bin "$ws")/node" "$ctx/node"
+  rm -rf "$src"
+}
+
+# build_immich VERSION: localhost/immich-server:vVERSION, saved under the images cache; prints the tar.
+build_immich() {
+  local version=$1 tag ctx meta key tar
+  tag=$(workload_tag immich-server "$version")
+  ctx=$WORK/images/immich-server-$version
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  meta=$(immich_py inputs "$version" "$ctx") || die "step 'image $tag': the Immich $version release source is missing or unreadable (above)"
+  key=$(immich_key "$version" "$meta" "$ctx")
+  tar=$KIND_IMAGES/immich-server-v$version-$key.tar
+  if image_cached "$tag" "$tar"; then cached "image $tag" >&2; rm -rf "$ctx"; echo "$tar"; return; fi
+  build_rootfs >&2
+  # An `upstream build|up` building this very workspace now: let it finish rather than build it twice at once.
+  local done_file
+  done_file=$CACHE/upstream/immich-$version-$(kv sha256 "$meta" | cut -c1-12)/.complete
+  while [ ! -f "$done_file" ] && pgrep -f "tests/upstream/immich/upstream (up|build)" >/dev/null; do
+    printf 'kind: %-34s waiting for the running tests/upstream build\n' "immich $version" >&2; sleep 20
+  done
+  if [ ! -f "$done_file" ]; then
+    step "immich $version source build (tests/upstream)" >&2
+    run_logged "immich $version source build (tests/upstream)" "$KIND_LOGS/image-immich-server-$version.log" \
+      immich_py workspace "$version"
+    step_done built >&2
+  fi
+  step "immich $version server (pnpm deploy)" >&2
+  run_logged "immich $version server (pnpm deploy)" "$KIND_LOGS/image-immich-server-$version.log" \
+    immich_server_tree "$version" "$ctx"
+  step_done "done ($(du -sm "$ctx/server" | cut -f1) MB)" >&2
+  cp "$IMMICH_HERE/Dockerfile" "$ctx/"
+  step "image $tag" >&2
+  run_logged "image $tag" "$KIND_LOGS/image-immich-server-$version.log" nice -n 10 docker build --network host \
+    --build-arg "IMMICH_VERSION=$version" --build-arg "NODE_VERSION=$(kv node "$meta")" \
+    --build-arg "IMMICH_SOURCE_COMMIT=$(kv commit "$meta")" -t "$tag" "$ctx"
+  run_logged "image $tag (save)" "$KIND_LOGS/image-immich-server-$version.log" save_image "$tag" "$tar"
+  rm -rf "$ctx"
+  step_done "built ($(du -sm "$tar" | cut -f1) MB)" >&2
+  echo "$tar"
+}
+
 WORKLOADS="cnpg-operator postgresql valkey"
+
+build_images() {
+  local w v
+  for w in $WORKLOADS; do build_workload "$w" > "$KIND_CACHE/image-$w"; done
+  for v in $KIND_IMMICH_VERSIONS; do build_immich "$v" > "$KIND_CACHE/image-immich-server-$v"; done
+}
 
 case ${1:-all} in
   node) build_node ;;
   binaries) build_binaries ;;
-  images) for w in $WORKLOADS; do build_workload "$w" > "$KIND_CACHE/image-$w"; done ;;
-  all) for w in $WORKLOADS; do build_workload "$w" > "$KIND_CACHE/image-$w"; done; build_node ;;
-  tag) workload_tag "${2:?image name}" ;;
-  *) die "usage: build.sh node|images|binaries|all" ;;
+  images) build_images ;;
+  all) build_images; build_node ;;
+  tag) workload_tag "${2:?image name}" "${3:-}" ;;
+  *) die "usage: build.sh node|images|binaries|all|tag NAME [IMMICH VERSION]" ;;
 esac
