@@ -268,6 +268,39 @@ def test_an_upgrade_without_the_database_cluster_to_back_up_is_refused(play, nam
     assert namespace.server_image().endswith(':v2.5.4')
 
 
+def test_an_upgrade_backs_the_database_up_first(play, namespace, testbed):
+    """v2.5.4 -> v2.5.5 with backups on: the immich_database role's backup entry point makes the Backup (owned by the
+    Cluster, labelled with the upgrade) and waits for it (the testbed's kwok Stage completes it), then the server image
+    changes. Without the Cluster the same run is refused (the test above)."""
+    _env, kubernetes, api = testbed
+    custom = kubernetes.client.CustomObjectsApi(api)
+    cluster = custom.create_namespaced_custom_object('postgresql.cnpg.io', 'v1', namespace.name, 'clusters', {
+        'apiVersion': 'postgresql.cnpg.io/v1', 'kind': 'Cluster', 'metadata': {'name': 'immich-database'},
+        'spec': {'instances': 1, 'storage': {'size': '1Gi'}}})
+    namespace.add_server('ghcr.io/immich-app/immich-server:v2.5.4')
+    try:
+        code, output = play(['immich'], immich_redis_password_secret='', immich_upgrade_backup_method='plugin',
+                            immich_exposure='none', immich_cilium_network_policy_enabled=False, immich_ml_enabled=False,
+                            immich_upgrade_backup_timeout=60)
+        assert code == 0, output[-3000:]
+        backups = custom.list_namespaced_custom_object('postgresql.cnpg.io', 'v1', namespace.name, 'backups')['items']
+        assert [b['metadata']['name'] for b in backups] == ['immich-database-upgrade-v2.5.4-to-v2.5.5']
+        backup = backups[0]
+        assert backup['metadata']['labels']['homelab.immich/upgrade-from'] == 'v2.5.4'
+        assert backup['metadata']['labels']['homelab.immich/upgrade-to'] == 'v2.5.5'
+        assert backup['metadata']['ownerReferences'][0]['uid'] == cluster['metadata']['uid']
+        assert backup['spec'] == {'cluster': {'name': 'immich-database'}, 'method': 'plugin',
+                                  'pluginConfiguration': {'name': 'barman-cloud.cloudnative-pg.io'}}
+        assert backup['status']['phase'] == 'completed'
+        assert namespace.server_image().endswith(':v2.5.5')
+    finally:
+        namespace.added_pvcs.append('immich-library')
+        custom.delete_namespaced_custom_object('postgresql.cnpg.io', 'v1', namespace.name, 'clusters', 'immich-database')
+        for backup in custom.list_namespaced_custom_object('postgresql.cnpg.io', 'v1', namespace.name, 'backups')['items']:
+            custom.delete_namespaced_custom_object('postgresql.cnpg.io', 'v1', namespace.name, 'backups',
+                                                   backup['metadata']['name'])
+
+
 def test_a_library_pvc_never_shrinks(play, namespace):
     namespace.add_pvc('immich-library', '50Gi')
     before = namespace.snapshot()

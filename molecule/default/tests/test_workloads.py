@@ -302,12 +302,12 @@ def test_cilium_network_policies(get, deployments):
     nfs = server['egress'][0]
     assert nfs['toCIDR'] == [INV['immich_cilium_nfs_host'] + '/32']
     assert nfs['toPorts'][0]['ports'] == [{'port': str(INV.get('immich_cilium_nfs_port', 2049)), 'protocol': 'TCP'}]
-    if INV.get('immich_cilium_s3_host'):
+    if INV.get('immich_database_cilium_s3_host'):
         backup = get('cilium.io/v2', 'CiliumNetworkPolicy', 'immich-database-backup')['spec']
         assert backup['endpointSelector']['matchLabels'] == {'cnpg.io/cluster': 'immich-database'}
         assert backup['enableDefaultDeny'] == {'ingress': False, 'egress': False}
-        assert backup['egress'][0]['toCIDR'] == [INV['immich_cilium_s3_host'] + '/32']
-        assert backup['egress'][0]['toPorts'][0]['ports'] == [{'port': str(INV['immich_cilium_s3_port']), 'protocol': 'TCP'}]
+        assert backup['egress'][0]['toCIDR'] == [INV['immich_database_cilium_s3_host'] + '/32']
+        assert backup['egress'][0]['toPorts'][0]['ports'] == [{'port': str(INV['immich_database_cilium_s3_port']), 'protocol': 'TCP'}]
 
 
 def test_every_object_is_labelled(deployments):
