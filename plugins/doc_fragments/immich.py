@@ -21,12 +21,12 @@ options:
   api_service:
     description:
       - The Kubernetes Service of an Immich server running in a cluster, reached through the API server's service
-        proxy (C(/api/v1/namespaces/NAMESPACE/services/SCHEME:NAME:PORT/proxy)) with the credentials of O(kubeconfig):
+        proxy (C(/api/v1/namespaces/NAMESPACE/services/SCHEME:NAME:PORT/proxy)) with the credentials of O(kubeconfig);
         no DNS name, Ingress, TLS certificate or open port is needed, only access to the API server and the
         C(services/proxy) permission in that namespace.
       - The API server removes the C(Authorization) header; Immich's credentials travel in C(x-api-key) and
         C(x-immich-user-token), which it passes on, like every other header.
-      - O(validate_certs) and O(ca_path) do not apply: the kubeconfig says how the API server is verified.
+      - O(validate_certs) and O(ca_path) do not apply; the kubeconfig says how the API server is verified.
     type: dict
     suboptions:
       namespace:

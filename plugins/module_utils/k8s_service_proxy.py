@@ -18,7 +18,6 @@ __metaclass__ = type
 from urllib.parse import quote
 
 
-
 class ServiceProxyError(Exception):
     """The kubeconfig cannot be used to reach the API server."""
 

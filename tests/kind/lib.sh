@@ -1,5 +1,7 @@
 # Shared helpers of tests/kind (sourced, not run).
 # shellcheck shell=bash
+# The variables are set here for the scripts that source this file.
+# shellcheck disable=SC2034
 KIND_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT_DIR=$(cd "$KIND_HERE/../.." && pwd)
 # Kubernetes, etcd and CloudNativePG versions are the testbed's; the rest are kind's own.

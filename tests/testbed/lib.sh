@@ -1,5 +1,7 @@
 # Shared helpers for the testbed scripts (sourced, not run).
 # shellcheck shell=bash
+# The variables are set here for the scripts that source this file.
+# shellcheck disable=SC2034
 # shellcheck source=tests/testbed/versions.env
 source "$(dirname "${BASH_SOURCE[0]}")/versions.env"
 CACHE=${HOMELAB_IMMICH_CACHE:-$HOME/.cache/homelab-immich}

@@ -210,8 +210,8 @@ def writes(events):
         ref = event.get('objectRef') or {}
         if ref.get('subresource') == 'proxy':
             if is_write(*immich_request(event)):
-                immich.append('%s %s at %s by %s' % (immich_request(event) + (event['requestReceivedTimestamp'],
-                                                                                event.get('userAgent'))))
+                method, path = immich_request(event)
+                immich.append('%s %s at %s by %s' % (method, path, event['requestReceivedTimestamp'], event.get('userAgent')))
         elif event['verb'] not in ('get', 'list', 'watch'):
             k8s.append(describe(event))
     return k8s, immich
@@ -241,4 +241,3 @@ def wait_for(predicate, timeout, message, interval=3):
 def server_pods():
     pods = get('pods', namespace=NAMESPACE, selector='app.kubernetes.io/name=immich-server')['items']
     return [p for p in pods if not p['metadata'].get('deletionTimestamp')]
-
