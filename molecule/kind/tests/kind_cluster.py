@@ -209,8 +209,8 @@ def writes(events):
             continue
         ref = event.get('objectRef') or {}
         if ref.get('subresource') == 'proxy':
-            if is_write(*immich_request(event)):
-                method, path = immich_request(event)
+            method, path = immich_request(event)
+            if is_write(method, path):
                 immich.append('%s %s at %s by %s' % (method, path, event['requestReceivedTimestamp'], event.get('userAgent')))
         elif event['verb'] not in ('get', 'list', 'watch'):
             k8s.append(describe(event))
