@@ -31,7 +31,8 @@ options:
   live:
     description:
       - Live objects already read (as the API server or the kubernetes.core.k8s lookup returned them, with
-        metadata.managedFields). A given object found here by kind, namespace and name is not read again.
+        metadata.managedFields). A given object found here by kind, namespace and name is not read again; when
+        every given object is found here, the lookup does not connect to the cluster at all.
       - An object read earlier in the same run is as good as a fresh read only if nothing wrote it since.
     type: list
     elements: dict
@@ -89,7 +90,9 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         field_manager = self.get_option('field_manager')
-        client = k8s_client.connect('k8s_apply_pending', *k8s_client.connection_options(self))
+        # Connected only for an object without a live copy: loading the Kubernetes client is most of a lookup's
+        # cost, and a role that read all its objects before (every object of a no-op run) does not pay it.
+        client = None
 
         known = dict((identity(obj), obj) for obj in self.get_option('live') or [] if obj)
         pending = []
@@ -98,6 +101,7 @@ class LookupModule(LookupBase):
             if identity(obj) in known:
                 live = known[identity(obj)]
             else:
+                client = client or k8s_client.connect('k8s_apply_pending', *k8s_client.connection_options(self))
                 live = k8s_client.read(client, 'k8s_apply_pending', obj.get('apiVersion', 'v1'), obj['kind'],
                                        name=obj['metadata']['name'], namespace=obj['metadata'].get('namespace'))
             reason = apply_change_reason(obj, live, field_manager)

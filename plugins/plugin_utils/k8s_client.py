@@ -8,14 +8,22 @@ from __future__ import annotations
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError as import_error:  # pragma: no cover - reported when a lookup runs
-    get_api_client = None
-    IMPORT_ERROR = import_error
-else:
-    IMPORT_ERROR = None
+
+def _kubernetes():
+    """kubernetes.core's client factory and the dynamic client's not-found errors, imported on first use: loading
+    the Kubernetes client is most of a lookup's cost, and a lookup that finds all it needs in live copies given to
+    it never connects."""
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+        from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    except ImportError as error:
+        raise AnsibleLookupError('needs kubernetes.core and the kubernetes Python client: %s' % to_native(error))
+    return get_api_client, (NotFoundError, ResourceNotFoundError)
+
+
+def get_api_client(**auth):
+    """kubernetes.core's client for the given kubeconfig/context."""
+    return _kubernetes()[0](**auth)
 
 
 def connection_options(lookup):
@@ -31,11 +39,11 @@ def connection_options(lookup):
 
 def connect(plugin, kubeconfig=None, context=None):
     """A client for the given connection (None: kubernetes.core's defaults); ``plugin`` names the caller in errors."""
-    if get_api_client is None:
-        raise AnsibleLookupError('%s needs kubernetes.core and the kubernetes Python client: %s' % (plugin, to_native(IMPORT_ERROR)))
     auth = dict((name, value) for name, value in (('kubeconfig', kubeconfig), ('context', context)) if value is not None)
     try:
         return get_api_client(**auth)
+    except AnsibleLookupError as error:
+        raise AnsibleLookupError('%s %s' % (plugin, error))
     except Exception as error:
         raise AnsibleLookupError('%s: cannot reach the cluster: %s' % (plugin, to_native(error)))
 
@@ -43,11 +51,12 @@ def connect(plugin, kubeconfig=None, context=None):
 def read(client, plugin, api_version, kind, name=None, namespace=None, label_selector=None):
     """The live object (None when it or its API does not exist), or with no name the list of objects ([] likewise)."""
     label = '%s %s%s' % (kind, (namespace + '/') if namespace else '', name or '(all)')
+    not_found = _kubernetes()[1]
     try:
         resource = client.resource(kind, api_version)
         options = {'label_selector': label_selector} if label_selector else {}
         found = client.get(resource, name=name, namespace=namespace or None, **options)
-    except (NotFoundError, ResourceNotFoundError):
+    except not_found:
         # Not there, or its API is not served (yet): the roles decide what that means.
         return None if name else []
     except Exception as error:

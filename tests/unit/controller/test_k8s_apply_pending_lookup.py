@@ -75,6 +75,14 @@ def test_objects_already_read_are_not_read_again(live):
     assert live.reads == [('ConfigMap', 'immich', 'other')]
 
 
+def test_no_connection_when_every_object_was_read_before(monkeypatch):
+    connects = []
+    monkeypatch.setattr(k8s_client, 'get_api_client', lambda **auth: connects.append(auth))
+    wanted = [config_map('same', '1', owned=False), config_map('other', '2', owned=False)]
+    assert pending(wanted, live=[config_map('same', '1'), config_map('other', '1')]) == [wanted[1]]
+    assert connects == []
+
+
 def test_empty_documents_are_skipped_and_lists_flattened(live):
     assert pending([None, [config_map('new', '1', owned=False)]], {}) == [config_map('new', '1', owned=False)]
 
