@@ -237,14 +237,34 @@ def test_changed_nfs_export_on_bound_pv_refused(testbed, tmp_path, converged):
 
 # --- The ExternalSecret source -----------------------------------------------------------------------------
 
-def test_external_secret_source(testbed, tmp_path):
+def test_database_in_a_missing_namespace_refused(testbed, tmp_path):
+    """The namespace is csi_driver_nfs's: immich_database alone, in a namespace that does not exist, stops naming
+    immich_database_namespace and creates nothing (the namespace included)."""
+    names = _names(uuid.uuid4().hex[:8])
+    rc, out = _run(testbed, tmp_path, 'immich_database', _db_vars(names))
+    assert rc != 0 and 'immich_database_namespace' in out and 'csi_driver_nfs creates it' in out, out[-3000:]
+    _assert_nothing_created(testbed[1], names)
+
+
+@pytest.fixture
+def own_namespace(testbed):
+    """Names of this case only, with their namespace made as csi_driver_nfs makes it, and removed afterwards."""
+    api = testbed[1]
+    names = _names(uuid.uuid4().hex[:8])
+    api.resources.get(api_version='v1', kind='Namespace').create(body={'metadata': {'name': names['ns']}})
+    yield names
+    if _get(api, 'v1', 'Namespace', names['ns']) is not None:
+        api.resources.get(api_version='v1', kind='Namespace').delete(name=names['ns'])
+
+
+def test_external_secret_source(testbed, tmp_path, own_namespace):
     """Owner credentials from a ClusterSecretStore: an ExternalSecret (external-secrets.io/v1) that templates a
     basic-auth Secret, and no Secret written by the role. No ESO controller runs on the testbed, so only the
     objects are checked. A missing store fails first, naming the variable."""
     dummy, api = testbed
     if _get(api, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'clusters.postgresql.cnpg.io') is None:
         pytest.fail('the CloudNativePG CRDs are not installed (run the cnpg_operator role)')
-    names = _names(uuid.uuid4().hex[:8])
+    names = own_namespace
     store = names['ns'] + '-store'
     extra = _db_vars(names,
                      immich_database_owner_secret_source='external_secret',
@@ -255,7 +275,8 @@ def test_external_secret_source(testbed, tmp_path):
 
     rc, out = _run(testbed, tmp_path, 'immich_database', extra)
     assert rc != 0 and 'immich_database_owner_external_secret_store_name' in out, out[-3000:]
-    _assert_nothing_created(api, names)
+    assert _cluster(api, 'immich-database', names['ns']) is None, 'the Cluster was created'
+    assert _get(api, 'external-secrets.io/v1', 'ExternalSecret', 'immich-database-owner', names['ns']) is None
 
     stores = api.resources.get(api_version='external-secrets.io/v1', kind='ClusterSecretStore')
     stores.create(body={
@@ -281,5 +302,3 @@ def test_external_secret_source(testbed, tmp_path):
         assert rc == 0 and re.search(r'changed=0\s', out), out[-3000:]
     finally:
         stores.delete(name=store)
-        if _get(api, 'v1', 'Namespace', names['ns']) is not None:
-            api.resources.get(api_version='v1', kind='Namespace').delete(name=names['ns'])

@@ -19,4 +19,4 @@ def test_readme_variables_match_the_spec(role):
 def test_the_table_names_every_option():
     """Control: the generated section lists each option of the spec (a spec option missing from it would fail above)."""
     text = role_readmes.section('valkey')
-    assert '| `valkey_port` | int | `6379` |' in text and '| `valkey_password` | str | (secret) |' in text
+    assert '| `valkey_rollout_timeout` | int | `300` |' in text and '| `valkey_password` | str | (secret) |' in text
