@@ -44,7 +44,8 @@ from tests.reliability.harness import (  # noqa: E402  pylint: disable=wrong-imp
     MANAGED_BY, HarnessError, Testbed, count_changes, diff_metrics, diff_snapshots)
 
 GOAL_RATIO = 4.0
-GOAL_SECONDS = 20.0
+# Issue 16: a no-op re-run of site.yml in at most 7 s (11.1 s on 2026-11-24).
+GOAL_SECONDS = 7.0
 RUN_TIMEOUT = 900
 SERVER_SET_ANNOTATION_PREFIXES = ('kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/',
                                   'pv.kubernetes.io/', 'volume.kubernetes.io/', 'volume.beta.kubernetes.io/')
@@ -264,7 +265,7 @@ def goals(results, noop_samples):
     return [
         {'goal': 'no-op re-run <= %.0fx the floor' % GOAL_RATIO, 'value': '%.1fx (%.1fs / %.1fs)' % (noop / floor, noop, floor),
          'met': noop <= GOAL_RATIO * floor},
-        {'goal': 'no-op re-run under %.0f s' % GOAL_SECONDS, 'value': '%.1f s' % noop, 'met': noop < GOAL_SECONDS},
+        {'goal': 'no-op re-run at most %.0f s' % GOAL_SECONDS, 'value': '%.1f s' % noop, 'met': noop <= GOAL_SECONDS},
         {'goal': 'no-op writes nothing to Kubernetes (objects changed, every run)', 'value': str(k8s), 'met': k8s == 0},
         {'goal': 'no-op writes nothing to Immich (write requests, every run)', 'value': str(immich), 'met': immich == 0},
         {'goal': 'no-op writes nothing to TrueNAS (write calls, every run)', 'value': str(truenas), 'met': truenas == 0},
