@@ -40,8 +40,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.reliability.harness import (  # noqa: E402  pylint: disable=wrong-import-position
-    MANAGED_BY, HarnessError, Testbed, count_changes, diff_metrics, diff_snapshots)
+from tests.lib.emulator_api import HarnessError  # noqa: E402  pylint: disable=wrong-import-position
+from tests.lib.testbed import MANAGED_BY, Testbed  # noqa: E402  pylint: disable=wrong-import-position
+from tests.lib.write_watch import count_changes, diff_metrics, diff_snapshots  # noqa: E402  pylint: disable=wrong-import-position
 
 GOAL_RATIO = 4.0
 # Issue 16: a no-op re-run of site.yml in at most 7 s (11.1 s on 2026-11-24).

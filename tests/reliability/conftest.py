@@ -6,7 +6,7 @@ RELIABILITY_TESTBED_NAME (homelab-immich-reliability), RELIABILITY_TESTBED_DIR
 26643,22483,22643). It starts from nothing and is torn down at the end (RELIABILITY_KEEP=1 keeps it).
 Each run's output and task records are under tests/output/reliability/.
 
-Fixtures: ``testbed`` (harness.Testbed), ``inventory`` (inventories/local's variables, rendered by
+Fixtures: ``testbed`` (tests.lib.testbed.Testbed), ``inventory`` (inventories/local's variables, rendered by
 Ansible for each host), ``converged`` (site.yml has converged; runs it when a test left the state
 unknown), ``expect`` (state checks in Kubernetes and in the emulators).
 """
@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.reliability.harness import VENV_BIN, HarnessError, Testbed  # noqa: E402  pylint: disable=wrong-import-position
+from tests.lib.emulator_api import HarnessError  # noqa: E402  pylint: disable=wrong-import-position
+from tests.lib.testbed import VENV_BIN, Testbed  # noqa: E402  pylint: disable=wrong-import-position
 
 # The order the modules run in: check mode and the site-wide bad inputs (which write nothing) and the fault
 # tests start from the session's empty cluster, the secrets test from another one, then the bad-input catalogue, the no-op

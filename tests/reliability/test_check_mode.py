@@ -6,7 +6,7 @@ the session's empty cluster, which it leaves empty for the fault tests.
 """
 import re
 
-from tests.reliability.harness import WriteWatch
+from tests.lib.write_watch import WriteWatch
 
 
 def test_check_mode_on_an_empty_cluster_says_what_it_would_do_and_writes_nothing(testbed, expect):

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from tests.reliability.harness import MANAGED_BY, WriteWatch
+from tests.lib.testbed import MANAGED_BY
+from tests.lib.write_watch import WriteWatch
 
 DATA_RESOURCES = ['persistentvolumeclaims', 'persistentvolumes', 'secrets', 'clusters.postgresql.cnpg.io',
                   'objectstores.barmancloud.cnpg.io', 'scheduledbackups.postgresql.cnpg.io', 'backups.postgresql.cnpg.io']

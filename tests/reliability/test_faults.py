@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.reliability.harness import HarnessError
+from tests.lib.emulator_api import HarnessError
 
 # Kinds that controllers replace on their own (a new ReplicaSet or pod after a template change).
 CONTROLLER_MADE = ('Pod', 'ReplicaSet', 'ControllerRevision', 'EndpointSlice', 'Endpoints', 'Event', 'Lease')

@@ -15,7 +15,8 @@ import json
 
 import pytest
 
-from tests.reliability.harness import MANAGED_BY, WriteWatch
+from tests.lib.testbed import MANAGED_BY
+from tests.lib.write_watch import WriteWatch
 
 # (id, target, bad input, name that must appear in the failure message)
 #   target "role:<tag>"  -> site.yml --tags <tag> with the bad input as extra vars

@@ -7,7 +7,8 @@
 """
 import pytest
 
-from tests.reliability.harness import MANAGED_BY, WriteWatch
+from tests.lib.testbed import MANAGED_BY
+from tests.lib.write_watch import WriteWatch
 
 
 def test_noop_rerun_sends_no_write(converged):

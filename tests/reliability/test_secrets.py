@@ -10,7 +10,8 @@ base64-encoded (how a Secret's data would show).
 import base64
 import re
 
-from tests.reliability.harness import MANAGED_BY, b64
+from tests.lib.testbed import MANAGED_BY
+from tests.lib.write_watch import b64
 
 SECRET_VARIABLE = re.compile(r'(_password|_secret|_api_key|_access_key|_token|_key_id)$')
 SECRET_DATA_KEY = re.compile(r'pass|secret|key|token', re.I)

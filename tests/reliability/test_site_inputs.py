@@ -10,7 +10,7 @@ changed, no apiserver write, no Immich or TrueNAS write).
 """
 import pytest
 
-from tests.reliability.harness import WriteWatch
+from tests.lib.write_watch import WriteWatch
 from tests.reliability.test_inputs import CASES, assert_site_run_failed_early, site_batches
 
 SITE_CASES = [c for c in CASES if c[1] == 'site']

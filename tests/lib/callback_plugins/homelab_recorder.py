@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test-only callback: one JSON line per task start, task result and final recap.
 
-Enabled by tests/reliability/harness.py (ANSIBLE_CALLBACK_PLUGINS + ANSIBLE_CALLBACKS_ENABLED) and
+Enabled by tests/lib/testbed.py (ANSIBLE_CALLBACK_PLUGINS + ANSIBLE_CALLBACKS_ENABLED) and
 written to the file named by HOMELAB_RECORD_FILE, flushed line by line so a test can follow a run
 while it goes (e.g. kill kube-apiserver when a given task starts). It records names, timings and
 statuses only, never task arguments or results, so it cannot leak a secret.
