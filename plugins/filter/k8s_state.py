@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) homelab.immich contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over Kubernetes objects: which rendered ones the server cannot dry-run, the newest copy of each."""
+"""Filters over Kubernetes objects: which rendered ones the server cannot dry-run, the newest copy of each, and
+the references of live ones (what a delete needs)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,23 @@ def k8s_newest(applied, live):
     return out
 
 
+def k8s_references(found):
+    """apiVersion, kind, name and namespace of each object in ``found`` (k8s_read results: objects, lists of objects,
+    {} for an absent one), the absent ones and repeats left out: what a kubernetes.core.k8s delete needs, without the
+    objects' contents (a Secret's data stays out of the task's arguments)."""
+    out, seen = [], set()
+    for item in found or []:
+        for obj in item if isinstance(item, list) else [item]:
+            if isinstance(obj, dict) and obj.get('kind') and identity(obj) not in seen:
+                seen.add(identity(obj))
+                metadata = {'name': field(obj, 'metadata', 'name')}
+                if field(obj, 'metadata', 'namespace'):
+                    metadata['namespace'] = field(obj, 'metadata', 'namespace')
+                out.append({'apiVersion': obj.get('apiVersion', 'v1'), 'kind': obj['kind'], 'metadata': metadata})
+    return out
+
+
 class FilterModule(object):
 
     def filters(self):
-        return {'k8s_unplannable': k8s_unplannable, 'k8s_newest': k8s_newest}
+        return {'k8s_unplannable': k8s_unplannable, 'k8s_newest': k8s_newest, 'k8s_references': k8s_references}

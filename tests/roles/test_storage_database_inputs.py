@@ -36,6 +36,14 @@ PLAYBOOK = """---
     - role: homelab.immich.%s
 """
 
+# A role's other entry point (tasks_from), with the same connection settings.
+ENTRY_PLAYBOOK = PLAYBOOK.split('  roles:', maxsplit=1)[0] + """  tasks:
+    - name: The entry point under test
+      ansible.builtin.include_role:
+        name: homelab.immich.%s
+        tasks_from: %s
+"""
+
 pytestmark = pytest.mark.slow
 
 
@@ -48,10 +56,10 @@ def testbed(testbed_env):
     return env, api
 
 
-def _run(testbed, tmp_path, role, extra_vars, check=False, tags=None):
+def _run(testbed, tmp_path, role, extra_vars, check=False, tags=None, tasks_from=None):
     env, dummy = testbed
     playbook = tmp_path / 'play.yml'
-    playbook.write_text(PLAYBOOK % role)
+    playbook.write_text(ENTRY_PLAYBOOK % (role, tasks_from) if tasks_from else PLAYBOOK % role)
     varfile = tmp_path / 'vars.json'
     varfile.write_text(json.dumps(extra_vars))
     cmd = [ANSIBLE_PLAYBOOK, '-i', os.path.join(ROOT, 'inventories', 'local'), str(playbook), '-e', '@' + str(varfile)]
@@ -302,3 +310,32 @@ def test_external_secret_source(testbed, tmp_path, own_namespace):
         assert rc == 0 and re.search(r'changed=0\s', out), out[-3000:]
     finally:
         stores.delete(name=store)
+
+
+# --- Removal (tasks_from: absent) ---------------------------------------------------------------------------------
+
+def test_database_absent_keeps_the_data_unless_allowed(testbed, tmp_path, own_namespace):
+    """playbooks/uninstall.yml's step for the database: without immich_database_allow_data_loss the Cluster and its
+    Secrets stay (and a second run changes nothing); with it they go, and a run after that changes nothing."""
+    dummy, api = testbed
+    names = own_namespace
+    extra = _db_vars(names, immich_database_wait_timeout=60, immich_database_cilium_network_policy_enabled=False)
+    rc, out = _run(testbed, tmp_path, 'immich_database', extra)
+    assert rc == 0, out[-4000:]
+    assert _cluster(api, 'immich-database', names['ns']) is not None
+
+    for attempt in ('first', 'second'):
+        rc, out = _run(testbed, tmp_path, 'immich_database', extra, tasks_from='absent')
+        assert rc == 0 and re.search(r'changed=0\s', out), '%s run: %s' % (attempt, out[-3000:])
+    assert _cluster(api, 'immich-database', names['ns']) is not None, 'the Cluster went without the flag'
+    assert _get(api, 'v1', 'Secret', 'immich-database-owner', names['ns']) is not None, "the owner's Secret went without the flag"
+
+    allowed = dict(extra, immich_database_allow_data_loss=True)
+    rc, out = _run(testbed, tmp_path, 'immich_database', allowed, tasks_from='absent')
+    assert rc == 0 and re.search(r'changed=1\s', out), out[-3000:]
+    assert _cluster(api, 'immich-database', names['ns']) is None, 'the Cluster is still there'
+    for secret in ('immich-database-owner', 'immich-database-s3'):
+        assert _get(api, 'v1', 'Secret', secret, names['ns']) is None, '%s is still there' % secret
+    assert _get(api, 'postgresql.cnpg.io/v1', 'ScheduledBackup', 'immich-database-daily', names['ns']) is None
+    rc, out = _run(testbed, tmp_path, 'immich_database', allowed, tasks_from='absent')
+    assert rc == 0 and re.search(r'changed=0\s', out), out[-3000:]

@@ -8,7 +8,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.immich.plugins.action.k8s_plan import MASK, masked
-from ansible_collections.homelab.immich.plugins.filter.k8s_state import k8s_newest, k8s_unplannable
+from ansible_collections.homelab.immich.plugins.filter.k8s_state import k8s_newest, k8s_references, k8s_unplannable
 from ansible_collections.homelab.immich.plugins.test.k8s_state import k8s_rolled_out
 
 DEPLOYMENT = {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'v', 'namespace': 'immich', 'generation': 3},
@@ -92,3 +92,14 @@ def test_a_planned_secret_shows_its_keys_not_its_values():
     shown = yaml.safe_dump(masked(secret))
     assert 'c2VjcmV0' not in shown and 'plain' not in shown and 'password' in shown and 'token' in shown and MASK in shown
     assert secret['data']['password'] == 'c2VjcmV0', 'the rendered object itself is left alone'
+
+
+def test_references_of_live_objects_leave_out_the_absent_and_the_contents():
+    secret = {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 's', 'namespace': 'immich', 'uid': 'u'}, 'data': {'password': 'eA=='}}
+    pv = {'apiVersion': 'v1', 'kind': 'PersistentVolume', 'metadata': {'name': 'photos'}, 'spec': {}}
+    pvcs = [{'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim', 'metadata': {'name': 'a', 'namespace': 'immich'}}]
+    assert k8s_references([secret, {}, pvcs, [], pv, pvcs]) == [
+        {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 's', 'namespace': 'immich'}},
+        {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim', 'metadata': {'name': 'a', 'namespace': 'immich'}},
+        {'apiVersion': 'v1', 'kind': 'PersistentVolume', 'metadata': {'name': 'photos'}},
+    ]
