@@ -107,3 +107,19 @@ options:
       - Password for O(email).
     type: str
 '''
+
+    # The attributes every Immich module shares (action_common_attributes describes them); a module states only where
+    # it differs (diff_mode of the modules that change nothing).
+    ATTRIBUTES = r'''
+attributes:
+  action_group:
+    support: full
+    membership:
+      - homelab.immich.immich
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+'''

@@ -71,3 +71,19 @@ requirements:
 notes:
   - The API key is a module option with C(no_log), so Ansible masks it in results and logs.
 '''
+
+    # The attributes every TrueNAS module shares (action_common_attributes describes them); a module states only where
+    # it differs (diff_mode of the modules that change nothing).
+    ATTRIBUTES = r'''
+attributes:
+  action_group:
+    support: full
+    membership:
+      - homelab.immich.truenas
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+'''

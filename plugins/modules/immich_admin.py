@@ -20,19 +20,9 @@ author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
   - homelab.immich.immich
+  - homelab.immich.immich.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  action_group:
-    support: full
-    membership:
-      - homelab.immich.immich
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 options:
   email:
     description:

@@ -20,19 +20,12 @@ author:
 extends_documentation_fragment:
   - homelab.immich.immich
   - homelab.immich.immich.auth
+  - homelab.immich.immich.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action_group:
-    support: full
-    membership:
-      - homelab.immich.immich
-  check_mode:
-    support: full
   diff_mode:
     support: N/A
-  platform:
-    platforms: posix
 notes:
   - Without O(api_key) or O(email) and O(password), only the public facts are returned.
 '''

@@ -23,19 +23,12 @@ author:
 extends_documentation_fragment:
   - homelab.immich.immich
   - homelab.immich.immich.auth
+  - homelab.immich.immich.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action_group:
-    support: full
-    membership:
-      - homelab.immich.immich
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   library:
     description:

@@ -36,14 +36,9 @@ options:
     type: bool
 extends_documentation_fragment:
   - homelab.immich.truenas
+  - homelab.immich.truenas.attributes
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - ansible.builtin.action_common_attributes.actiongroups
 seealso:
   - module: homelab.immich.truenas_nfs_share
 '''

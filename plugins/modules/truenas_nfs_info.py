@@ -51,14 +51,12 @@ options:
     default: 2
 extends_documentation_fragment:
   - homelab.immich.truenas
+  - homelab.immich.truenas.attributes
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: homelab.immich.truenas_nfs_share
 '''
