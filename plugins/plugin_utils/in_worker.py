@@ -22,6 +22,7 @@ import os
 import sys
 
 from ansible.module_utils import _internal as module_utils_internal, basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
@@ -67,6 +68,9 @@ class InWorkerModuleAction(ActionBase):
         basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode()
         basic._ANSIBLE_PROFILE = PROFILE
         stdout, stderr = io.StringIO(), io.StringIO()
+        # A module process starts with no warnings; the items of a loop run in one worker, one after another.
+        module_warnings._global_warnings.clear()  # pylint: disable=protected-access
+        module_warnings._global_deprecations.clear()  # pylint: disable=protected-access
         # module_utils as in a module process: its warnings go into the result, its JSON is the target side's.
         was_controller, module_utils_internal.is_controller = module_utils_internal.is_controller, False
         try:
