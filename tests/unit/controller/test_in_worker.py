@@ -119,4 +119,3 @@ def test_a_failure_is_reported_as_by_a_module_run(runs):
 def test_the_password_is_not_in_the_output(runs):
     for name in runs:
         assert PASSWORD not in runs[name][1], name
-
