@@ -8,8 +8,8 @@ A module run costs most of a second here (a new interpreter compiling ansible.mo
 in the worker, where Ansible is loaded already, a few hundredths. The module is the same: its arguments go through
 the same serialization profile and AnsibleModule's own validation, module_utils work as on a target (warnings
 go into the result), and the result goes through the same parsing, so check mode, diff, no_log masking and
-warnings behave as in a module run. ansible.netcommon runs its network
-modules this way (its "direct execution", plugins/action/network.py).
+warnings behave as in a module run. ansible.netcommon runs its network modules this way (its "direct
+execution", plugins/action/network.py).
 """
 
 from __future__ import annotations
