@@ -20,7 +20,30 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(('entry_point', 'argument_spec'))
+    _VALID_ARGS = frozenset(('entry_point', 'argument_spec', 'checks'))
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        # The checks are left to run(), which evaluates them only once every type is right: a rule never meets
+        # a value of the wrong type (e.g. a length test on a number). Should this hook go, they are evaluated
+        # before run() instead, with the same results for inputs of the right types.
+        if name == 'checks':
+            return value
+        return super(ActionModule, cls).finalize_task_arg(name, value, templar, context)
+
+    def _check_errors(self, checks):
+        """The message of each check (a mapping with ok and msg) whose ok is false."""
+        checks = self._templar.template(checks)
+        if not isinstance(checks, list) or not all(isinstance(c, dict) and 'ok' in c and 'msg' in c for c in checks):
+            raise AnsibleError('homelab.immich.validate_inputs: checks must be a list of mappings with ok and msg')
+        errors = []
+        for check in checks:
+            if not isinstance(check['ok'], bool):
+                raise AnsibleError('homelab.immich.validate_inputs: the check of %r is %r, not true or false'
+                                   % (check.get('var', check['msg']), check['ok']))
+            if not check['ok']:
+                errors.append(to_text(check['msg']).strip())
+        return errors
 
     def _role_spec(self, entry_point):
         role = self._task._role  # pylint: disable=protected-access
@@ -55,13 +78,18 @@ class ActionModule(ActionBase):
                 errors.append('%s could not be evaluated: %s' % (name, to_text(getattr(error, 'message', error))))
         if not errors:
             errors = input_errors(spec, values)
+        stage = 'types'
+        if not errors and args.get('checks'):
+            stage = 'checks'
+            errors = self._check_errors(args['checks'])
 
         result['changed'] = False
         if errors:
             result['failed'] = True
+            result['stage'] = stage
             result['errors'] = errors
             result['msg'] = 'Invalid input for %s (nothing was changed): %s' % (owner, ' '.join(errors))
         else:
             result['checked'] = sorted(values)
-            result['msg'] = 'All %d inputs of %s have the declared types and values.' % (len(values), owner)
+            result['msg'] = 'All %d inputs of %s have the declared types and values and pass its checks.' % (len(values), owner)
         return result

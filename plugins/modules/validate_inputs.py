@@ -18,6 +18,8 @@ description:
     string must not be a list, a mapping or a boolean. Scalars keep Ansible's conversions (C("5432") is an
     int, C("yes") a bool), so C(-e name=value) works.
   - Then choices, required options and list elements are checked with Ansible's argument spec validator.
+  - Then, only when every type and choice is right, the role's own O(checks) are evaluated, so that none of
+    them ever meets a value of the wrong type.
   - Every failing variable is reported in one message, each by its name; values of C(no_log) options are
     never shown.
   - Runs on the controller only; it reads variables and writes nothing.
@@ -35,6 +37,15 @@ options:
   argument_spec:
     description: The C(options) of an argument spec to use instead of the calling role's.
     type: dict
+  checks:
+    description:
+      - The role's own rules beyond types and choices, each a mapping with C(ok), a template that evaluates to
+        true or false, and C(msg), what to report (naming the variable) when it is false; C(var), the variable
+        the rule is about, is for the reader.
+      - Evaluated after the types and choices passed, all of them, and the message of every failing one is
+        reported. A template for the whole list is accepted.
+    type: list
+    elements: dict
 attributes:
   action:
     support: full
@@ -57,9 +68,15 @@ attributes:
 """
 
 EXAMPLES = r"""
-# In a role's tasks/validate.yml: first the types and choices of every variable of meta/argument_specs.yml.
-- name: Check the types and choices of the role's variables
+# In a role's tasks/validate.yml: the types and choices of every variable of meta/argument_specs.yml, then the
+# role's rules; the registered result tells the role's main.yml that the inputs were checked for this run.
+- name: Check the valkey inputs
   homelab.immich.validate_inputs:
+    checks:
+      - var: valkey_port
+        ok: "{{ valkey_port is homelab.immich.tcp_port }}"
+        msg: "valkey_port must be a TCP port (1-65535), got '{{ valkey_port }}'."
+  register: valkey__validation
 """
 
 RETURN = r"""
@@ -69,8 +86,13 @@ checked:
   type: list
   elements: str
 errors:
-  description: One message per failing variable, naming it.
+  description: One message per failing variable or check, naming the variable.
   returned: failed
   type: list
   elements: str
+stage:
+  description: What failed, C(types) (types, choices, required) or C(checks) (the O(checks), evaluated only after the types passed).
+  returned: failed
+  type: str
+  sample: types
 """

@@ -2,9 +2,10 @@
 
 One generated playbook includes each role's ``tasks/validate.yml`` (what site.yml's first play runs) once per
 variable of its ``meta/argument_specs.yml``, with that variable overridden by a value of another type, and
-records where and how each include failed. Each must fail in the type check (the first task of validate.yml),
-with a message that names the variable, before any other check could meet the bad value; the table of all
-results is printed. Needs no cluster, NAS or Immich: validate.yml reads variables only.
+records where and how each include failed. Each must fail in the type check (the `types` stage of the one
+validate_inputs task of validate.yml), with a message that names the variable, before any of the role's own
+checks could meet the bad value; the table of all results is printed. Needs no cluster, NAS or Immich:
+validate.yml reads variables only.
 """
 import json
 import os
@@ -27,7 +28,7 @@ WRONG = {
     'float': ('a list', [1.5]),
     'bool': ('a string', 'sometimes'),
 }
-TYPE_CHECK_TASK = 'Check the types and choices of the %s variables'
+TYPE_CHECK_TASK = 'Check the %s inputs'
 
 
 def typed_variables():
@@ -64,7 +65,8 @@ def matrix(tmp_path_factory):
             'rescue': [
                 {'name': 'Record the failure', 'ansible.builtin.set_fact': {'matrix__results': (
                     "{{ matrix__results + [{'role': %s, 'var': %s, 'failed': true, 'task': ansible_failed_task.name,"
-                    " 'msg': ansible_failed_result.msg | default('')}] }}" % (json.dumps(role), json.dumps(name)))}},
+                    " 'msg': ansible_failed_result.msg | default(''),"
+                    " 'stage': ansible_failed_result.stage | default('')}] }}" % (json.dumps(role), json.dumps(name)))}},
             ],
         })
     tasks.append({'name': 'Write the record', 'ansible.builtin.copy': {
@@ -86,7 +88,8 @@ def test_every_typed_variable_fails_cleanly_naming_itself(matrix):
     table, bad = [], []
     for role, name, declared in rows:
         r = recorded.get((role, name), {'failed': False, 'task': '(not run)', 'msg': ''})
-        clean = r['failed'] and r.get('task') == TYPE_CHECK_TASK % role and name in r.get('msg', '')
+        clean = (r['failed'] and r.get('task') == TYPE_CHECK_TASK % role and r.get('stage') == 'types'
+                 and name in r.get('msg', ''))
         verdict = 'fails, names it' if clean else 'NOT CLEAN'
         table.append('| %-20s | %-52s | %-5s | %-9s | %s |' % (role, name, declared, WRONG[declared][0], verdict))
         if not clean:
