@@ -26,11 +26,15 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Install the chart only when the release is missing, failed or another chart version
+- name: Read the release Secrets of csi-driver-nfs
+  homelab.immich.k8s_read:
+    objects:
+      - {kind: Secret, namespace: kube-system, label_selector: "owner=helm,name=csi-driver-nfs"}
+  register: read
+
+- name: Say what the release is
   vars:
-    release: >-
-      {{ query('homelab.immich.k8s_read', {'kind': 'Secret', 'namespace': 'kube-system',
-         'label_selector': 'owner=helm,name=csi-driver-nfs'}) | first | homelab.immich.helm_release }}
+    release: "{{ read.found[0] | homelab.immich.helm_release }}"
   ansible.builtin.debug:
     msg: "{{ release.status | default('missing') }} {{ release.chart | default('') }}"
 """

@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) homelab.immich contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kubernetes client of the collection's lookups: kubernetes.core's, in the controller process."""
+"""The Kubernetes client of the collection's reads and lookups: kubernetes.core's, in the controller process."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
+
+# What a term of read_terms may say.
+TERM_KEYS = ('api_version', 'kind', 'name', 'namespace', 'label_selector')
 
 
 def _kubernetes():
@@ -63,6 +66,24 @@ def read(client, plugin, api_version, kind, name=None, namespace=None, label_sel
         raise AnsibleLookupError('%s: reading %s failed: %s' % (plugin, label, to_native(error)))
     found = found.to_dict()
     return found if name else found.get('items') or []
+
+
+def read_terms(plugin, terms, kubeconfig=None, context=None):
+    """One result per term, in order: each term a mapping of TERM_KEYS with a kind (read with ``read``), or the
+    string ``api_groups``. Every term is checked before the cluster is contacted."""
+    for term in terms:
+        if term != 'api_groups' and not (isinstance(term, dict) and term.get('kind') and set(term) <= set(TERM_KEYS)):
+            raise AnsibleLookupError('%s: each term is api_groups or a mapping of %s with kind, got %r' % (plugin, ', '.join(TERM_KEYS), term))
+    client = connect(plugin, kubeconfig, context)
+    results = []
+    for term in terms:
+        if term == 'api_groups':
+            results.append(api_groups(client))
+            continue
+        found = read(client, plugin, term.get('api_version', 'v1'), term['kind'], name=term.get('name') or None,
+                     namespace=term.get('namespace') or None, label_selector=term.get('label_selector'))
+        results.append({} if found is None else found)
+    return results
 
 
 def api_groups(client):

@@ -1,13 +1,18 @@
-"""The k8s_read lookup: one result per term, absent objects and APIs as {} / [], and the connection options.
+"""The k8s_read action: one result per term, absent objects and APIs as {} / [], and the connection options.
 
-The cluster client is replaced by a recorder; the lookup runs against a real kube-apiserver in every role's
+The cluster client is replaced by a recorder; the action runs against a real kube-apiserver in every role's
 preflight (tests/reliability, molecule).
 """
+import types
+
 import pytest
 from ansible.errors import AnsibleLookupError
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
-from ansible_collections.homelab.immich.plugins.lookup import k8s_read
+from ansible.playbook.task import Task
+from ansible.template import Templar
+
+from ansible_collections.homelab.immich.plugins.action import k8s_read
 from ansible_collections.homelab.immich.plugins.plugin_utils import k8s_client
 
 
@@ -45,14 +50,13 @@ class Cluster:
         return Result({'items': [obj for (k, ns, _n), obj in sorted(self.objects.items()) if k == kind and ns == namespace]})
 
 
-class Lookup(k8s_read.LookupModule):
-    """The lookup with its options taken as given (outside a playbook no plugin loader reads its DOCUMENTATION)."""
-
-    def set_options(self, task_keys=None, var_options=None, direct=None):
-        self._given = dict({'kubeconfig': None, 'context': None}, **(direct or {}))
-
-    def get_option(self, option, hostvars=None):
-        return self._given[option]
+def action(args):
+    """The action as a task would run it: no connection is used (it runs in the controller process)."""
+    task = Task()
+    task.args = args
+    connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir='unused'))
+    return k8s_read.ActionModule(task, connection=connection, play_context=None, loader=None, templar=Templar(loader=None),
+                                 shared_loader_obj=None)
 
 
 @pytest.fixture
@@ -67,8 +71,11 @@ def cluster(monkeypatch):
     return fake
 
 
-def read(*terms, **options):
-    return Lookup().run(list(terms), variables={}, **options)
+def read(*terms, task_vars=None, **options):
+    result = action(dict(options, objects=list(terms))).run(task_vars=task_vars or {})
+    assert not result.get('failed'), result
+    assert result['changed'] is False
+    return result['found']
 
 
 def test_one_result_per_term_in_order(cluster):
@@ -93,6 +100,25 @@ def test_a_label_selector_is_passed_on(cluster):
 def test_the_connection_options_reach_the_client(cluster):
     read('api_groups', kubeconfig='/tmp/kubeconfig', context='testbed')
     assert cluster.auth == {'kubeconfig': '/tmp/kubeconfig', 'context': 'testbed'}
+
+
+def test_the_site_variables_are_the_default_connection(cluster):
+    read('api_groups', task_vars={'homelab_immich_kubeconfig': '/tmp/site-kubeconfig', 'homelab_immich_kube_context': 'site'})
+    assert cluster.auth == {'kubeconfig': '/tmp/site-kubeconfig', 'context': 'site'}
+    cluster.auth.clear()
+    read('api_groups', kubeconfig='/tmp/given', task_vars={'homelab_immich_kubeconfig': '/tmp/site-kubeconfig'})
+    assert cluster.auth == {'kubeconfig': '/tmp/given'}
+
+
+def test_unset_the_client_picks_its_own_defaults(cluster):
+    read('api_groups')
+    assert cluster.auth == {}
+
+
+def test_objects_that_are_not_a_list_are_refused(cluster):
+    result = action({'objects': {'kind': 'Secret'}}).run(task_vars={})
+    assert result['failed'] and 'objects must be a list' in result['msg']
+    assert cluster.calls == []
 
 
 @pytest.mark.parametrize('term', ['pods', {'api_version': 'v1'}, {'kind': 'Secret', 'nmae': 'typo'}])
