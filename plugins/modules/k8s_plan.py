@@ -20,6 +20,7 @@ description:
 author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
+  - homelab.immich.controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
@@ -33,24 +34,8 @@ options:
     description: Why they are shown instead of dry-run, for the message.
     type: str
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  connection:
-    support: none
-  delegation:
-    support: none
   diff_mode:
     support: full
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

@@ -19,6 +19,7 @@ description:
 author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
+  - homelab.immich.controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
@@ -43,24 +44,8 @@ options:
     description: The kubeconfig context. Unset, the site variable C(homelab_immich_kube_context), else the current context.
     type: str
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  connection:
-    support: none
-  delegation:
-    support: none
   diff_mode:
     support: none
-  platform:
-    platforms: all
 requirements:
   - kubernetes.core
   - kubernetes (Python)

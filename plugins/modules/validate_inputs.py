@@ -26,6 +26,7 @@ description:
 author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
+  - homelab.immich.controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
@@ -47,24 +48,8 @@ options:
     type: list
     elements: dict
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-  connection:
-    support: none
-  delegation:
-    support: none
   diff_mode:
     support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

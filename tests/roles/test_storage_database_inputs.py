@@ -339,3 +339,30 @@ def test_database_absent_keeps_the_data_unless_allowed(testbed, tmp_path, own_na
     assert _get(api, 'postgresql.cnpg.io/v1', 'ScheduledBackup', 'immich-database-daily', names['ns']) is None
     rc, out = _run(testbed, tmp_path, 'immich_database', allowed, tasks_from='absent')
     assert rc == 0 and re.search(r'changed=0\s', out), out[-3000:]
+
+
+# --- Restore drill (tasks_from: restore) -------------------------------------------------------------------------
+
+def test_restore_drill_refuses_what_it_cannot_restore_from(testbed, tmp_path, own_namespace):
+    """playbooks/restore.yml's entry point, before it creates anything: in a namespace without the database's object
+    store credentials it names each missing Secret, and a Cluster of the drill's name that the drill did not make is
+    refused (in the same message) and left as it was. No CNPG controller bootstraps anything on the testbed: the
+    restore itself is not exercised here."""
+    dummy, api = testbed
+    names = own_namespace
+    clusters = api.resources.get(api_version='postgresql.cnpg.io/v1', kind='Cluster')
+    clusters.create(namespace=names['ns'], body={
+        'apiVersion': 'postgresql.cnpg.io/v1', 'kind': 'Cluster', 'metadata': {'name': 'immich-database-restore'},
+        'spec': {'instances': 1, 'storage': {'size': '1Gi'}}})
+    # The testbed's stand-in status for Clusters may update the status; the drill must not touch the spec or labels.
+    before = _cluster(api, 'immich-database-restore', names['ns'])['metadata']
+
+    rc, out = _run(testbed, tmp_path, 'immich_database', _db_vars(names), tasks_from='restore')
+    assert rc != 0, out[-3000:]
+    assert 'Missing in namespace %s' % names['ns'] in out, out[-3000:]
+    for secret in ('Secret immich-database-s3', 'Secret immich-database-owner'):
+        assert secret in out, out[-3000:]
+    assert 'was not created by this drill' in out, out[-3000:]
+    after = _cluster(api, 'immich-database-restore', names['ns'])['metadata']
+    assert (after['generation'], after.get('labels')) == (before['generation'], before.get('labels'))
+    assert _get(api, 'v1', 'Secret', 'immich-database-owner', names['ns']) is None, 'the drill wrote a Secret'
