@@ -17,24 +17,12 @@ try:
 except ImportError:
     pass
 
-# The site variables each connection option defaults to (as for kubernetes.core's modules in site.yml).
-SITE_VARIABLES = (('kubeconfig', 'homelab_immich_kubeconfig'), ('context', 'homelab_immich_kube_context'))
-
 
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(('objects', 'kubeconfig', 'context'))
-
-    def _cluster_options(self, task_vars):
-        values = []
-        for option, site_variable in SITE_VARIABLES:
-            value = self._task.args.get(option)
-            if value is None and task_vars.get(site_variable) is not None:
-                value = self._templar.template(task_vars[site_variable])
-            values.append(value)
-        return values
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -44,6 +32,7 @@ class ActionModule(ActionBase):
         if not isinstance(objects, list):
             result.update(failed=True, msg='homelab.immich.k8s_read: objects must be a list, got %r' % (objects,))
             return result
-        result['found'] = k8s_client.read_terms('homelab.immich.k8s_read', objects, *self._cluster_options(task_vars))
+        connection = k8s_client.site_connection(self._task.args, task_vars, self._templar)
+        result['found'] = k8s_client.read_terms('homelab.immich.k8s_read', objects, *connection)
         result['changed'] = False
         return result

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The attributes of the collection's actions that run in the controller process and use no connection
-    # (validate_inputs, k8s_read, k8s_plan); each module states its own diff_mode.
+    # The attributes of the collection's actions that run in the controller process (validate_inputs, k8s_read,
+    # k8s_apply); each module states its own diff_mode, and k8s_apply its connection.
     DOCUMENTATION = r'''
 attributes:
   action:

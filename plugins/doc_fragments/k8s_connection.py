@@ -9,24 +9,18 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The cluster connection of the collection's Kubernetes lookups: the same two site variables that site.yml
-    # hands kubernetes.core's modules through module_defaults (which do not reach lookups).
+    # The cluster connection of the collection's Kubernetes actions (k8s_read, k8s_apply): the same two site
+    # variables that site.yml hands kubernetes.core's modules through module_defaults, which do not reach the
+    # actions' own calls.
     DOCUMENTATION = r'''
 options:
   kubeconfig:
     description:
       - Path to a kubeconfig, or its content as a mapping.
-      - Unset, kubernetes.core's defaults apply (E(K8S_AUTH_KUBECONFIG) is read here too, then C(~/.kube/config)).
+      - Unset, the site variable C(homelab_immich_kubeconfig); unset too, kubernetes.core's defaults
+        (E(K8S_AUTH_KUBECONFIG), then C(~/.kube/config)).
     type: raw
-    vars:
-      - name: homelab_immich_kubeconfig
-    env:
-      - name: K8S_AUTH_KUBECONFIG
   context:
-    description: The kubeconfig context. Unset, the current context.
+    description: The kubeconfig context. Unset, the site variable C(homelab_immich_kube_context), else the current context.
     type: str
-    vars:
-      - name: homelab_immich_kube_context
-    env:
-      - name: K8S_AUTH_CONTEXT
 '''

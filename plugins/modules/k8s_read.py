@@ -20,6 +20,7 @@ author:
   - homelab.immich developers (@homelab)
 extends_documentation_fragment:
   - homelab.immich.controller
+  - homelab.immich.k8s_connection
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
@@ -34,15 +35,6 @@ options:
     type: list
     elements: raw
     required: true
-  kubeconfig:
-    description:
-      - Path to a kubeconfig, or its content as a mapping.
-      - Unset, the site variable C(homelab_immich_kubeconfig); unset too, kubernetes.core's defaults
-        (E(K8S_AUTH_KUBECONFIG), then C(~/.kube/config)).
-    type: raw
-  context:
-    description: The kubeconfig context. Unset, the site variable C(homelab_immich_kube_context), else the current context.
-    type: str
 attributes:
   diff_mode:
     support: none

@@ -6,7 +6,7 @@ preflight (tests/reliability, molecule).
 import types
 
 import pytest
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleActionFail
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from ansible.playbook.task import Task
@@ -123,7 +123,7 @@ def test_objects_that_are_not_a_list_are_refused(cluster):
 
 @pytest.mark.parametrize('term', ['pods', {'api_version': 'v1'}, {'kind': 'Secret', 'nmae': 'typo'}])
 def test_a_malformed_term_is_refused_before_any_read(cluster, term):
-    with pytest.raises(AnsibleLookupError, match='each term is api_groups or a mapping'):
+    with pytest.raises(AnsibleActionFail, match='each term is api_groups or a mapping'):
         read(term)
     assert cluster.calls == []
 
@@ -132,5 +132,5 @@ def test_a_failed_read_names_the_object(cluster, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError('connection reset')
     monkeypatch.setattr(cluster, 'get', broken)
-    with pytest.raises(AnsibleLookupError, match='reading Secret immich/a failed: connection reset'):
+    with pytest.raises(AnsibleActionFail, match='reading Secret immich/a failed: connection reset'):
         read({'kind': 'Secret', 'name': 'a', 'namespace': 'immich'})

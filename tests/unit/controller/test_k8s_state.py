@@ -1,14 +1,14 @@
-"""The decisions of the shared Kubernetes step (roles/k8s_common): is an object rolled out (plugins/test/k8s_state.py),
-which objects a server dry run cannot take, the newest copy of each (plugins/filter/k8s_state.py), and how an
-object is shown when it would be created (plugins/action/k8s_plan.py)."""
+"""The decisions around the Kubernetes steps: is an object rolled out (plugins/test/k8s_state.py), the newest copy of
+each and the references a delete needs (plugins/filter/k8s_state.py), and how a Secret is shown
+(plugins/plugin_utils/k8s_objects.py)."""
 import copy
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.homelab.immich.plugins.action.k8s_plan import MASK, masked
-from ansible_collections.homelab.immich.plugins.filter.k8s_state import k8s_newest, k8s_references, k8s_unplannable
+from ansible_collections.homelab.immich.plugins.filter.k8s_state import k8s_newest, k8s_references
+from ansible_collections.homelab.immich.plugins.plugin_utils.k8s_objects import MASK, masked
 from ansible_collections.homelab.immich.plugins.test.k8s_state import k8s_rolled_out
 
 DEPLOYMENT = {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'v', 'namespace': 'immich', 'generation': 3},
@@ -60,25 +60,11 @@ def test_a_kind_without_rollout_is_refused():
         k8s_rolled_out({'kind': 'Service', 'metadata': {'generation': 1}, 'status': {'observedGeneration': 1}})
 
 
-def test_unplannable_objects():
-    ns = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'immich'}}
-    secret = {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 's', 'namespace': 'immich'}}
-    cluster = {'apiVersion': 'postgresql.cnpg.io/v1', 'kind': 'Cluster', 'metadata': {'name': 'db', 'namespace': 'other'}}
-    sc = {'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass', 'metadata': {'name': 'nfs'}}
-    objects = [ns, secret, cluster, sc]
-    # Fresh cluster: no immich namespace, no CNPG API.
-    assert k8s_unplannable(objects, ['default', 'other'], ['apps', 'storage.k8s.io']) == [secret, cluster]
-    # Converged: everything can be dry-run.
-    assert k8s_unplannable(objects, ['immich', 'other'], ['postgresql.cnpg.io', 'storage.k8s.io']) == []
-    # The namespace exists but the CRD does not.
-    assert k8s_unplannable(objects, ['immich', 'other'], ['storage.k8s.io']) == [cluster]
-
-
 def test_newest_copies_prefer_what_the_apply_returned():
     live = [DEPLOYMENT, DAEMONSET, {}]
-    applied_one = {'changed': True, 'result': changed(DEPLOYMENT, ['metadata', 'generation'], 4)}
-    applied_many = {'changed': True, 'result': {'results': [{'result': changed(DEPLOYMENT, ['metadata', 'generation'], 5)},
-                                                            {'result': {'kind': 'Service', 'metadata': {'name': 'v'}}}]}}
+    applied_one = {'changed': True, 'resources': [changed(DEPLOYMENT, ['metadata', 'generation'], 4)]}
+    applied_many = {'changed': True, 'resources': [changed(DEPLOYMENT, ['metadata', 'generation'], 5),
+                                                   {'kind': 'Service', 'metadata': {'name': 'v'}}]}
     assert [o['metadata'].get('generation') for o in k8s_newest(applied_one, live)] == [4, 1]
     assert [(o['kind'], o['metadata'].get('generation')) for o in k8s_newest(applied_many, live)] == [
         ('Deployment', 5), ('Service', None), ('DaemonSet', 1)]
@@ -92,6 +78,9 @@ def test_a_planned_secret_shows_its_keys_not_its_values():
     shown = yaml.safe_dump(masked(secret))
     assert 'c2VjcmV0' not in shown and 'plain' not in shown and 'password' in shown and 'token' in shown and MASK in shown
     assert secret['data']['password'] == 'c2VjcmV0', 'the rendered object itself is left alone'
+    side = yaml.safe_dump(masked({'data': {'password': 'c2VjcmV0'}}, kind='Secret'))
+    assert 'c2VjcmV0' not in side and MASK in side, 'a part of a Secret (a diff side) is masked as the Secret'
+    assert masked({'kind': 'ConfigMap', 'data': {'a': 'b'}}) == {'kind': 'ConfigMap', 'data': {'a': 'b'}}
 
 
 def test_references_of_live_objects_leave_out_the_absent_and_the_contents():
