@@ -20,7 +20,7 @@ def test_check_mode_on_an_empty_cluster_says_what_it_would_do_and_writes_nothing
     assert run.rc == 0, run.tail(60)
     assert run.changed > 0, 'check mode reported nothing to do on an empty cluster:\n%s' % run.tail(40)
     assert 'Would set up Immich' in run.output, run.tail(60)
-    # The shared apply step (roles/k8s_common) shows each object the server cannot dry-run yet (its namespace or CRD
+    # The apply step (homelab.immich.k8s_apply) shows each object the server cannot dry-run yet (its namespace or CRD
     # does not exist), as the diff's after, Secret values masked; test_noop checks that these are every object the
     # converge then creates in the namespace.
     planned = set(re.findall(r'^\+\+\+ after: (\S+) (\S+) \(would be created\)$', run.output, re.M))
