@@ -81,12 +81,6 @@ def _yaml(value):
     return yaml.dump(value, Dumper=AnsibleDumper, default_flow_style=False, sort_keys=False)
 
 
-def plan_diff(obj):
-    """The diff that shows an object as it would be created."""
-    return {'before': '', 'before_header': '%s (absent)' % label(obj), 'after_header': '%s (would be created)' % label(obj),
-            'after': _yaml(masked(obj))}
-
-
 def module_results(module_result):
     """kubernetes.core.k8s's result per object: the result itself for one object, result.results for several."""
     result = module_result.get('result')
@@ -95,13 +89,13 @@ def module_results(module_result):
     return [module_result]
 
 
-def applied_diff(obj, result, check_mode):
-    """The diff kubernetes.core.k8s returned for one object: headers that name it, Secret values masked, the
-    managedFields bookkeeping left out."""
-    diff = result.get('diff') or {}
+def object_diff(obj, before, after, check_mode):
+    """One object's diff: headers that name it (and say when it is created), Secret values masked, the
+    managedFields bookkeeping left out. Serves the plan (nothing before, the rendered object after) and the
+    diffs kubernetes.core.k8s returns."""
     sides = {}
-    for side in ('before', 'after'):
-        shown = masked(diff.get(side) or {}, kind=obj['kind'])
+    for side, value in (('before', before), ('after', after)):
+        shown = masked(value or {}, kind=obj['kind'])
         (shown.get('metadata') or {}).pop('managedFields', None)
         sides[side] = _yaml(shown) if shown else ''
     if sides['before']:
@@ -133,15 +127,16 @@ class ActionModule(InWorkerModules):
         if to_apply and self._task.check_mode:
             groups, namespaces = k8s_client.read_terms(PLUGIN, ['api_groups', {'kind': 'Namespace'}], *connection)
             shown = unplannable(to_apply, [field(ns, 'metadata', 'name') for ns in namespaces], groups)
-            to_apply = [obj for obj in to_apply if not any(obj is other for other in shown)]
+            to_apply = [obj for obj in to_apply if obj not in shown]
             result.update(changed=bool(shown), planned=[label(obj) for obj in shown])
-            diffs.extend(plan_diff(obj) for obj in shown)
+            diffs.extend(object_diff(obj, None, obj, check_mode=True) for obj in shown)
         if to_apply:
             per_object = self._apply(to_apply, field_manager, connection, task_vars, result)
             if result.get('failed'):
                 return result
             result['resources'] = [masked(r['result']) for r in per_object if isinstance(r.get('result'), dict) and r['result'].get('kind')]
-            diffs.extend(applied_diff(obj, r, self._task.check_mode) for obj, r in zip(to_apply, per_object) if r.get('diff'))
+            diffs.extend(object_diff(obj, r['diff'].get('before'), r['diff'].get('after'), self._task.check_mode)
+                         for obj, r in zip(to_apply, per_object) if r.get('diff'))
         if diffs and self._task.diff:
             result['diff'] = diffs
         result['msg'] = self._message(result)
